@@ -1,0 +1,39 @@
+//! base64url without padding (RFC 4648 section 5), the only encoding JOSE and SD-JWT use.
+//!
+//! Decoding is strict: padding, whitespace and non-canonical trailing bits are rejected, so a
+//! signature or digest has exactly one textual form.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// Encodes bytes as base64url without padding.
+pub fn encode(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Decodes base64url without padding; anything else is an error.
+pub fn decode(text: impl AsRef<[u8]>) -> Result<Vec<u8>, DecodeError> {
+    URL_SAFE_NO_PAD.decode(text).map_err(|_| DecodeError)
+}
+
+/// The input is not canonical base64url without padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not valid base64url (RFC 4648 section 5, no padding)")]
+pub struct DecodeError;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_strictness() {
+        assert_eq!(encode(b"\xfb\xff"), "-_8");
+        assert_eq!(decode("-_8").unwrap(), b"\xfb\xff");
+        assert!(decode("-_8=").is_err(), "padding is rejected");
+        assert!(decode("+/8").is_err(), "standard alphabet is rejected");
+        assert!(
+            decode("-_9").is_err(),
+            "non-canonical trailing bits are rejected"
+        );
+    }
+}

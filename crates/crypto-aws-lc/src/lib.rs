@@ -1,0 +1,303 @@
+//! The aws-lc-rs backend: AWS-LC is FIPS-validated and its P-256 code is the fastest audited
+//! implementation available to Rust on x86_64 (see BENCHMARKS.md).
+//!
+//! Verification and hashing are exposed as a [`CryptoProvider`]; [`SoftwareSigner`] holds a
+//! private key in memory for issuers, wallets and tests. Key generation uses the operating
+//! system's randomness through AWS-LC, so this crate is an edge, not a pure crate.
+
+#![forbid(unsafe_code)]
+
+use aws_lc_rs::digest;
+use aws_lc_rs::encoding::{AsBigEndian as _, Curve25519SeedBin, EcPrivateKeyBin};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    self, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED,
+    ECDSA_P384_SHA384_FIXED_SIGNING, ED25519, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _,
+    UnparsedPublicKey,
+};
+use kakehashi_core::b64;
+use kakehashi_crypto::{
+    CryptoError, CryptoProvider, Curve, HashAlgorithm, PublicJwk, SignatureAlgorithm, Signer,
+};
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+/// The provider with every supported algorithm allowed.
+pub fn provider() -> CryptoProvider {
+    CryptoProvider {
+        name: "aws-lc-rs",
+        allowed: &SignatureAlgorithm::ALL,
+        verify,
+        digest: hash,
+    }
+}
+
+fn verify(
+    algorithm: SignatureAlgorithm,
+    key: &PublicJwk,
+    message: &[u8],
+    sig: &[u8],
+) -> Result<(), CryptoError> {
+    let alg: &'static dyn signature::VerificationAlgorithm = match algorithm {
+        SignatureAlgorithm::Es256 => &ECDSA_P256_SHA256_FIXED,
+        SignatureAlgorithm::Es384 => &ECDSA_P384_SHA384_FIXED,
+        SignatureAlgorithm::EdDsa => &ED25519,
+    };
+    let public = key.public_key_bytes();
+    UnparsedPublicKey::new(alg, &public)
+        .verify(message, sig)
+        .map_err(|_| CryptoError::BadSignature)
+}
+
+fn hash(algorithm: HashAlgorithm, data: &[u8]) -> Vec<u8> {
+    let alg = match algorithm {
+        HashAlgorithm::Sha256 => &digest::SHA256,
+        HashAlgorithm::Sha384 => &digest::SHA384,
+        HashAlgorithm::Sha512 => &digest::SHA512,
+    };
+    digest::digest(alg, data).as_ref().to_vec()
+}
+
+enum KeyPair {
+    Ecdsa(EcdsaKeyPair),
+    Ed25519(Ed25519KeyPair),
+}
+
+/// A private key held in process memory. `Debug` shows only the public key.
+pub struct SoftwareSigner {
+    key: KeyPair,
+    algorithm: SignatureAlgorithm,
+    public: PublicJwk,
+    chain: Vec<Vec<u8>>,
+}
+
+impl std::fmt::Debug for SoftwareSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SoftwareSigner")
+            .field("algorithm", &self.algorithm)
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SoftwareSigner {
+    /// Generates a fresh key with the operating system's randomness.
+    pub fn generate(algorithm: SignatureAlgorithm) -> Result<Self, CryptoError> {
+        let pkcs8 = match algorithm {
+            SignatureAlgorithm::Es256 | SignatureAlgorithm::Es384 => {
+                EcdsaKeyPair::generate(ecdsa_signing(algorithm))
+                    .and_then(|k| k.to_pkcs8v1())
+                    .map_err(|e| CryptoError::KeyOperation(e.to_string()))?
+                    .as_ref()
+                    .to_vec()
+            }
+            SignatureAlgorithm::EdDsa => Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+                .map_err(|e| CryptoError::KeyOperation(e.to_string()))?
+                .as_ref()
+                .to_vec(),
+        };
+        Self::from_pkcs8(algorithm, &Zeroizing::new(pkcs8))
+    }
+
+    /// Loads a PKCS#8 (DER) private key.
+    pub fn from_pkcs8(algorithm: SignatureAlgorithm, der: &[u8]) -> Result<Self, CryptoError> {
+        let key = match algorithm {
+            SignatureAlgorithm::Es256 | SignatureAlgorithm::Es384 => KeyPair::Ecdsa(
+                EcdsaKeyPair::from_pkcs8(ecdsa_signing(algorithm), der)
+                    .map_err(|e| CryptoError::InvalidKey(e.to_string()))?,
+            ),
+            SignatureAlgorithm::EdDsa => KeyPair::Ed25519(
+                Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
+                    .map_err(|e| CryptoError::InvalidKey(e.to_string()))?,
+            ),
+        };
+        Self::finish(key, algorithm)
+    }
+
+    /// Loads a private JWK (with `d`), as used by test vectors and the command line.
+    pub fn from_private_jwk(jwk: &Value) -> Result<Self, CryptoError> {
+        let d = jwk
+            .get("d")
+            .and_then(Value::as_str)
+            .ok_or_else(|| CryptoError::InvalidKey("private JWK without \"d\"".into()))?;
+        let d = Zeroizing::new(
+            b64::decode(d).map_err(|_| CryptoError::InvalidKey("\"d\" is not base64url".into()))?,
+        );
+        let mut public_only = jwk.clone();
+        if let Some(obj) = public_only.as_object_mut() {
+            obj.remove("d");
+        }
+        let public = PublicJwk::from_json(&public_only)?;
+        let algorithm = public.algorithm();
+        let key = match public.curve() {
+            Curve::P256 | Curve::P384 => KeyPair::Ecdsa(
+                EcdsaKeyPair::from_private_key_and_public_key(
+                    ecdsa_signing(algorithm),
+                    &d,
+                    &public.public_key_bytes(),
+                )
+                .map_err(|e| CryptoError::InvalidKey(e.to_string()))?,
+            ),
+            Curve::Ed25519 => KeyPair::Ed25519(
+                Ed25519KeyPair::from_seed_and_public_key(&d, public.x())
+                    .map_err(|e| CryptoError::InvalidKey(e.to_string()))?,
+            ),
+        };
+        let mut signer = Self::finish(key, algorithm)?;
+        if let Some(kid) = public.kid() {
+            signer.public = signer.public.with_kid(kid);
+        }
+        Ok(signer)
+    }
+
+    fn finish(key: KeyPair, algorithm: SignatureAlgorithm) -> Result<Self, CryptoError> {
+        let public = match &key {
+            KeyPair::Ecdsa(k) => PublicJwk::from_sec1(algorithm.curve(), k.public_key().as_ref())?,
+            KeyPair::Ed25519(k) => PublicJwk::ed25519(k.public_key().as_ref().to_vec())?,
+        };
+        Ok(Self {
+            key,
+            algorithm,
+            public,
+            chain: Vec::new(),
+        })
+    }
+
+    /// Exports the private key as PKCS#8 DER, for encrypted storage.
+    pub fn to_pkcs8(&self) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let der = match &self.key {
+            KeyPair::Ecdsa(k) => k
+                .to_pkcs8v1()
+                .map_err(|e| CryptoError::KeyOperation(e.to_string()))?
+                .as_ref()
+                .to_vec(),
+            KeyPair::Ed25519(k) => k
+                .to_pkcs8v1()
+                .map_err(|e| CryptoError::KeyOperation(e.to_string()))?
+                .as_ref()
+                .to_vec(),
+        };
+        Ok(Zeroizing::new(der))
+    }
+
+    /// Exports the private key as a JWK with `d`. Only for files the user asked for.
+    pub fn to_private_jwk(&self) -> Result<Value, CryptoError> {
+        let d = match &self.key {
+            KeyPair::Ecdsa(k) => {
+                let bin: EcPrivateKeyBin<'_> = k
+                    .private_key()
+                    .as_be_bytes()
+                    .map_err(|e| CryptoError::KeyOperation(e.to_string()))?;
+                bin.as_ref().to_vec()
+            }
+            KeyPair::Ed25519(k) => {
+                let bin: Curve25519SeedBin<'_> = k
+                    .seed()
+                    .map_err(|e| CryptoError::KeyOperation(e.to_string()))?
+                    .as_be_bytes()
+                    .map_err(|e| CryptoError::KeyOperation(e.to_string()))?;
+                bin.as_ref().to_vec()
+            }
+        };
+        let mut jwk = self.public.to_json();
+        jwk["d"] = b64::encode(Zeroizing::new(d)).into();
+        Ok(jwk)
+    }
+
+    /// Attaches the certificate chain (DER, leaf first) sent as `x5c`.
+    pub fn with_certificate_chain(mut self, chain: Vec<Vec<u8>>) -> Self {
+        self.chain = chain;
+        self
+    }
+
+    /// Sets the `kid` of the public key.
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.public = self.public.clone().with_kid(kid);
+        self
+    }
+}
+
+fn ecdsa_signing(algorithm: SignatureAlgorithm) -> &'static signature::EcdsaSigningAlgorithm {
+    match algorithm {
+        SignatureAlgorithm::Es384 => &ECDSA_P384_SHA384_FIXED_SIGNING,
+        _ => &ECDSA_P256_SHA256_FIXED_SIGNING,
+    }
+}
+
+impl Signer for SoftwareSigner {
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm
+    }
+
+    fn public_jwk(&self) -> &PublicJwk {
+        &self.public
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        match &self.key {
+            KeyPair::Ecdsa(k) => k
+                .sign(&SystemRandom::new(), message)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|e| CryptoError::SigningFailed(e.to_string())),
+            KeyPair::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
+        }
+    }
+
+    fn certificate_chain(&self) -> &[Vec<u8>] {
+        &self.chain
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_verify_each_algorithm() {
+        let p = provider();
+        for alg in SignatureAlgorithm::ALL {
+            let s = SoftwareSigner::generate(alg).unwrap();
+            let sig = s.sign(b"hello").unwrap();
+            p.verify_signature(alg, s.public_jwk(), b"hello", &sig)
+                .unwrap();
+            assert_eq!(
+                p.verify_signature(alg, s.public_jwk(), b"hellO", &sig),
+                Err(CryptoError::BadSignature)
+            );
+            let again = SoftwareSigner::from_private_jwk(&s.to_private_jwk().unwrap()).unwrap();
+            let sig2 = again.sign(b"x").unwrap();
+            p.verify_signature(alg, s.public_jwk(), b"x", &sig2)
+                .unwrap();
+            let from_der = SoftwareSigner::from_pkcs8(alg, &s.to_pkcs8().unwrap()).unwrap();
+            assert_eq!(from_der.public_jwk(), s.public_jwk());
+        }
+    }
+
+    #[test]
+    fn algorithm_substitution_refused() {
+        let p = provider();
+        let s = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
+        let sig = s.sign(b"m").unwrap();
+        assert!(matches!(
+            p.verify_signature(SignatureAlgorithm::EdDsa, s.public_jwk(), b"m", &sig),
+            Err(CryptoError::KeyAlgorithmMismatch { .. })
+        ));
+        let only_eddsa = p.with_allowed(&[SignatureAlgorithm::EdDsa]);
+        assert_eq!(
+            only_eddsa.verify_signature(SignatureAlgorithm::Es256, s.public_jwk(), b"m", &sig),
+            Err(CryptoError::AlgorithmNotAllowed(SignatureAlgorithm::Es256))
+        );
+    }
+
+    #[test]
+    fn rfc7638_thumbprint_vector() {
+        // RFC 7638 section 3.1 uses an RSA key; RFC 8037 appendix A.3 gives the Ed25519 one.
+        let jwk = serde_json::json!({"kty":"OKP","crv":"Ed25519",
+            "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+        let key = PublicJwk::from_json(&jwk).unwrap();
+        assert_eq!(
+            key.thumbprint(&provider(), HashAlgorithm::Sha256),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
+    }
+}

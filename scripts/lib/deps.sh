@@ -1,0 +1,27 @@
+# Shared helpers for scripts: install Debian packages only when something is missing.
+# shellcheck shell=bash
+
+# Packages the test suites need. Extend here, not in individual scripts.
+KAKEHASHI_APT_PACKAGES=(pkg-config)
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing packages: ${missing[*]} (run as root or install them)" >&2
+    return 1
+  fi
+  if [ $apt_updated -eq 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_system_packages() {
+  apt_install "${KAKEHASHI_APT_PACKAGES[@]}"
+}
