@@ -1,1 +1,51 @@
-fn main() {}
+//! `kakehashi`: offline credential tools today; servers and the pilot as they land.
+//!
+//! Conventions for every subcommand: results as JSON on stdout; on rejection a one-line
+//! reason on stderr and exit status 1; usage errors exit with 2 (clap's default).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+#[derive(Parser)]
+#[command(
+    name = "kakehashi",
+    version,
+    about = "EU–Japan verifiable academic credentials"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Issue, present and verify SD-JWTs and SD-JWT VCs (RFC 9901).
+    #[command(name = "sd-jwt", subcommand)]
+    SdJwt(cmd::sd_jwt::SdJwtCommand),
+    /// Verify W3C VC 2.0 credentials secured with JOSE (vc+jwt / vp+jwt).
+    #[command(subcommand)]
+    Vc(cmd::vc::VcCommand),
+    /// Trusted lists (ETSI TS 119 612) and trust evaluation.
+    #[command(subcommand)]
+    Trust(cmd::trust::TrustCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::SdJwt(c) => cmd::sd_jwt::run(c),
+        Command::Vc(c) => cmd::vc::run(c),
+        Command::Trust(c) => cmd::trust::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            // One line: the outermost context and its causes.
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}

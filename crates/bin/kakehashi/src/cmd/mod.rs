@@ -1,0 +1,6 @@
+//! One module per subcommand family; each exposes a clap enum and `run`.
+
+pub mod common;
+pub mod sd_jwt;
+pub mod trust;
+pub mod vc;

@@ -1,0 +1,1 @@
+//! IETF Token Status List and W3C Bitstring Status List (pure)

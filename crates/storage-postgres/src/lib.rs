@@ -1,0 +1,1 @@
+//! sqlx PostgreSQL implementation of the Kakehashi stores

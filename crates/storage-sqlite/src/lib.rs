@@ -1,0 +1,1 @@
+//! sqlx SQLite implementation of the Kakehashi stores

@@ -1,0 +1,1 @@
+//! Store traits, records and StorageError; no driver
