@@ -18,6 +18,7 @@
 
 pub mod frameworks;
 pub mod model;
+pub mod profiles;
 pub mod recognition;
 
 mod error;

@@ -32,7 +32,10 @@ pub struct Diploma {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct Holder {
     /// Family name: `ja` in kanji, `ja-Kana` reading, `ja-Latn` / `en` as in the passport.
+    /// Empty when the holder did not disclose it.
+    #[serde(default, skip_serializing_if = "LangMap::is_empty")]
     pub family_name: LangMap,
+    #[serde(default, skip_serializing_if = "LangMap::is_empty")]
     pub given_name: LangMap,
     /// `YYYY-MM-DD`. Selectively disclosable in both profiles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -199,9 +202,7 @@ impl Diploma {
     /// Checks every field that can be checked without outside data.
     pub fn validate(&self) -> Result<(), AcademicError> {
         let t = frameworks::tables()?;
-        if self.holder.family_name.is_empty() && self.holder.given_name.is_empty() {
-            return Err(AcademicError::Missing("holder name"));
-        }
+        // Holder names may be withheld (selective disclosure); the award itself may not.
         if let Some(b) = &self.holder.birth_date {
             check_date(b)?;
         }
