@@ -7,6 +7,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod jwe;
+
 use aws_lc_rs::digest;
 use aws_lc_rs::encoding::{AsBigEndian as _, Curve25519SeedBin, EcPrivateKeyBin};
 use aws_lc_rs::rand::SystemRandom;
