@@ -20,6 +20,7 @@ pub mod frameworks;
 pub mod model;
 pub mod profiles;
 pub mod recognition;
+pub mod report;
 
 mod error;
 
