@@ -1,0 +1,214 @@
+//! Disclosures (RFC 9901 section 4.2): `[salt, name, value]` for an object property,
+//! `[salt, value]` for an array element, base64url-encoded JSON.
+
+use kakehashi_core::{JsonLimits, b64, json};
+use kakehashi_crypto::{CryptoProvider, HashAlgorithm};
+use serde_json::Value;
+
+use crate::{JsonStyle, SdJwtError};
+
+/// One Disclosure, kept together with its encoded form: the digest is taken over the
+/// transmitted text, never over a re-serialization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Disclosure {
+    encoded: String,
+    salt: String,
+    name: Option<String>,
+    value: Value,
+}
+
+impl Disclosure {
+    /// Decodes and checks the shape of one transmitted Disclosure.
+    pub fn parse(encoded: &str, limits: JsonLimits) -> Result<Self, SdJwtError> {
+        if encoded.is_empty() {
+            return Err(SdJwtError::Malformed("empty disclosure"));
+        }
+        let bytes = b64::decode(encoded).map_err(|_| SdJwtError::DisclosureEncoding)?;
+        let parsed = json::parse_limited(&bytes, limits).map_err(SdJwtError::json("disclosure"))?;
+        let Value::Array(items) = parsed else {
+            return Err(SdJwtError::DisclosureShape("not a JSON array"));
+        };
+        let mut items = items.into_iter();
+        let (salt, name, value) = match (items.next(), items.next(), items.next(), items.next()) {
+            (Some(salt), Some(value), None, None) => (salt, None, value),
+            (Some(salt), Some(name), Some(value), None) => (salt, Some(name), value),
+            _ => {
+                return Err(SdJwtError::DisclosureShape(
+                    "not an array of 2 or 3 elements",
+                ));
+            }
+        };
+        let Value::String(salt) = salt else {
+            return Err(SdJwtError::SaltNotString);
+        };
+        let name = match name {
+            None => None,
+            Some(Value::String(n)) => {
+                check_claim_name(&n)?;
+                Some(n)
+            }
+            Some(_) => return Err(SdJwtError::ClaimNameNotString),
+        };
+        Ok(Self {
+            encoded: encoded.to_owned(),
+            salt,
+            name,
+            value,
+        })
+    }
+
+    /// A new object-property Disclosure.
+    pub fn property(
+        salt: String,
+        name: String,
+        value: Value,
+        style: JsonStyle,
+    ) -> Result<Self, SdJwtError> {
+        check_claim_name(&name)?;
+        let text = style.to_string(&Value::Array(vec![
+            Value::String(salt.clone()),
+            Value::String(name.clone()),
+            value.clone(),
+        ]));
+        Ok(Self {
+            encoded: b64::encode(text.as_bytes()),
+            salt,
+            name: Some(name),
+            value,
+        })
+    }
+
+    /// A new array-element Disclosure.
+    pub fn element(salt: String, value: Value, style: JsonStyle) -> Self {
+        let text = style.to_string(&Value::Array(vec![
+            Value::String(salt.clone()),
+            value.clone(),
+        ]));
+        Self {
+            encoded: b64::encode(text.as_bytes()),
+            salt,
+            name: None,
+            value,
+        }
+    }
+
+    /// The transmitted base64url text.
+    pub fn encoded(&self) -> &str {
+        &self.encoded
+    }
+
+    /// The salt.
+    pub fn salt(&self) -> &str {
+        &self.salt
+    }
+
+    /// The claim name; `None` for an array element.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The disclosed value.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// The digest that references this Disclosure (RFC 9901 section 4.2.3).
+    pub fn digest(&self, provider: &CryptoProvider, hash: HashAlgorithm) -> String {
+        b64::encode(provider.digest(hash, self.encoded.as_bytes()))
+    }
+
+    pub(crate) fn into_parts(self) -> (Option<String>, Value) {
+        (self.name, self.value)
+    }
+}
+
+/// `_sd` and `...` cannot be claim names (RFC 9901 section 7.1, step 3.3.2.2).
+pub(crate) fn check_claim_name(name: &str) -> Result<(), SdJwtError> {
+    if name == "_sd" || name == "..." {
+        Err(SdJwtError::ReservedClaimName(name.to_owned()))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kakehashi_crypto_aws_lc::provider;
+    use serde_json::json;
+
+    fn enc(v: &str) -> String {
+        b64::encode(v.as_bytes())
+    }
+
+    #[test]
+    fn rfc_example_digest() {
+        // RFC 9901 section 4.2.1 / 4.2.3.
+        let d = Disclosure::parse(
+            "WyJfMjZiYzRMVC1hYzZxMktJNmNCVzVlcyIsICJmYW1pbHlfbmFtZSIsICJNw7ZiaXVzIl0",
+            JsonLimits::DEFAULT,
+        )
+        .unwrap();
+        assert_eq!(d.name(), Some("family_name"));
+        assert_eq!(d.value(), &json!("Möbius"));
+        assert_eq!(
+            d.digest(&provider(), HashAlgorithm::Sha256),
+            "X9yH0Ajrdm1Oij4tWso9UzzKJvPoDxwmuEcO3XAdRC0"
+        );
+        let made = Disclosure::property(
+            "_26bc4LT-ac6q2KI6cBW5es".into(),
+            "family_name".into(),
+            json!("Möbius"),
+            JsonStyle::Compact,
+        )
+        .unwrap();
+        assert_eq!(made.value(), d.value());
+    }
+
+    #[test]
+    fn shapes_refused() {
+        let l = JsonLimits::DEFAULT;
+        let cases: [(&str, SdJwtError); 8] = [
+            (
+                r#"["s"]"#,
+                SdJwtError::DisclosureShape("not an array of 2 or 3 elements"),
+            ),
+            (
+                r#"["s","a","b","c"]"#,
+                SdJwtError::DisclosureShape("not an array of 2 or 3 elements"),
+            ),
+            (
+                r#"{"s":1}"#,
+                SdJwtError::DisclosureShape("not a JSON array"),
+            ),
+            (r#"[1,"a","b"]"#, SdJwtError::SaltNotString),
+            (r#"[null,"b"]"#, SdJwtError::SaltNotString),
+            (r#"["s",1,"b"]"#, SdJwtError::ClaimNameNotString),
+            (
+                r#"["s","_sd","b"]"#,
+                SdJwtError::ReservedClaimName("_sd".into()),
+            ),
+            (
+                r#"["s","...","b"]"#,
+                SdJwtError::ReservedClaimName("...".into()),
+            ),
+        ];
+        for (text, err) in cases {
+            assert_eq!(Disclosure::parse(&enc(text), l), Err(err), "{text}");
+        }
+        assert_eq!(
+            Disclosure::parse("!!", l),
+            Err(SdJwtError::DisclosureEncoding)
+        );
+        assert!(matches!(
+            Disclosure::parse(&enc("[\"s\""), l),
+            Err(SdJwtError::Json { .. })
+        ));
+        assert!(
+            Disclosure::parse(&enc(r#"["s",{"a":1}]"#), l)
+                .unwrap()
+                .name()
+                .is_none()
+        );
+    }
+}

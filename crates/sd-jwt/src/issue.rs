@@ -1,0 +1,356 @@
+//! Issuing SD-JWTs (RFC 9901 sections 4.1 and 4.2): claims chosen by path become
+//! Disclosures, nested choices become recursive Disclosures, decoys hide the count.
+
+use std::collections::BTreeMap;
+
+use kakehashi_core::b64;
+use kakehashi_crypto::{CryptoProvider, HashAlgorithm, PublicJwk, Signer};
+use kakehashi_jose::sign_compact_with;
+use serde_json::{Map, Value};
+
+use crate::disclosure::check_claim_name;
+use crate::{ClaimPath, Disclosure, JsonStyle, Limits, PathSegment, SdJwt, SdJwtError};
+
+/// Bytes of randomness in a salt: 128 bits, as RFC 9901 section 9.3 recommends.
+const SALT_BYTES: usize = 16;
+
+/// Top-level claims that an SD-JWT VC must keep in the clear (draft-ietf-oauth-sd-jwt-vc,
+/// section 2.2.2.3), together with their sub-claims.
+pub const VC_NEVER_DISCLOSABLE: [&str; 7] =
+    ["iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"];
+
+/// Builds and signs one SD-JWT.
+///
+/// Randomness (salts, decoys) comes from the caller's `fill` function: the edge passes the
+/// operating system's CSPRNG, tests pass fixed bytes to reproduce vectors.
+#[derive(Debug, Clone)]
+pub struct SdJwtBuilder {
+    claims: Map<String, Value>,
+    concealed: Vec<ClaimPath>,
+    decoys_per_object: usize,
+    hash: HashAlgorithm,
+    holder_key: Option<PublicJwk>,
+    header: Map<String, Value>,
+    style: JsonStyle,
+    vc_rules: bool,
+}
+
+impl SdJwtBuilder {
+    /// Starts from the claims as they should appear after full disclosure.
+    pub fn new(claims: Map<String, Value>) -> Self {
+        let mut header = Map::new();
+        header.insert("alg".into(), Value::Null);
+        Self {
+            claims,
+            concealed: Vec::new(),
+            decoys_per_object: 0,
+            hash: HashAlgorithm::Sha256,
+            holder_key: None,
+            header,
+            style: JsonStyle::Compact,
+            vc_rules: false,
+        }
+    }
+
+    /// An SD-JWT VC: `typ: dc+sd-jwt`, the `vct` claim, and a refusal to conceal `iss`,
+    /// `nbf`, `exp`, `cnf`, `vct`, `vct#integrity` or `status`.
+    pub fn sd_jwt_vc(claims: Map<String, Value>, vct: &str) -> Self {
+        let mut b = Self::new(claims).typ("dc+sd-jwt");
+        b.claims.insert("vct".into(), Value::String(vct.to_owned()));
+        b.vc_rules = true;
+        b
+    }
+
+    /// Makes the claim at `path` selectively disclosable. Concealing both a claim and a claim
+    /// inside it yields recursive Disclosures.
+    pub fn conceal(mut self, path: ClaimPath) -> Self {
+        self.concealed.push(path);
+        self
+    }
+
+    /// Makes every top-level claim selectively disclosable, except those an SD-JWT VC must
+    /// keep in the clear (for a VC) and the registered JWT claims `iss`, `iat`, `nbf`, `exp`,
+    /// `cnf`.
+    pub fn conceal_all_top_level(mut self) -> Self {
+        const CLEAR: [&str; 5] = ["iss", "iat", "nbf", "exp", "cnf"];
+        let names: Vec<String> = self
+            .claims
+            .keys()
+            .filter(|k| !CLEAR.contains(&k.as_str()) && !VC_NEVER_DISCLOSABLE.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for k in names {
+            self.concealed.push(ClaimPath::top(&k));
+        }
+        self
+    }
+
+    /// Adds `n` decoy digests to every object that has selectively disclosable claims.
+    pub fn decoys_per_object(mut self, n: usize) -> Self {
+        self.decoys_per_object = n;
+        self
+    }
+
+    /// The digest algorithm (`_sd_alg`); sha-256 by default.
+    pub fn hash_algorithm(mut self, hash: HashAlgorithm) -> Self {
+        self.hash = hash;
+        self
+    }
+
+    /// Binds the SD-JWT to the holder's key (`cnf.jwk`), enabling Key Binding.
+    pub fn holder_key(mut self, key: PublicJwk) -> Self {
+        self.holder_key = Some(key);
+        self
+    }
+
+    /// Sets the `typ` header.
+    pub fn typ(self, typ: &str) -> Self {
+        self.header_member("typ", Value::String(typ.to_owned()))
+    }
+
+    /// Sets another protected header member (`kid`, ...). `alg` is always the signer's.
+    pub fn header_member(mut self, name: &str, value: Value) -> Self {
+        if name != "alg" {
+            self.header.insert(name.to_owned(), value);
+        }
+        self
+    }
+
+    /// The JSON text style of the payload, header and Disclosures.
+    pub fn json_style(mut self, style: JsonStyle) -> Self {
+        self.style = style;
+        self
+    }
+
+    /// Builds the payload and Disclosures and signs.
+    pub fn issue(
+        self,
+        provider: &CryptoProvider,
+        signer: &dyn Signer,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<SdJwt, SdJwtError> {
+        let mut tree = SdTree::default();
+        for path in &self.concealed {
+            if path.0.is_empty() {
+                return Err(SdJwtError::UnknownClaimPath("/".into()));
+            }
+            if self.vc_rules
+                && let Some(PathSegment::Key(first)) = path.0.first()
+                && VC_NEVER_DISCLOSABLE.contains(&first.as_str())
+            {
+                return Err(SdJwtError::NotSelectivelyDisclosable(path.to_string()));
+            }
+            tree.insert(&path.0);
+        }
+        for reserved in ["_sd_alg", "cnf"] {
+            if reserved == "cnf" && self.holder_key.is_none() {
+                continue;
+            }
+            if self.claims.contains_key(reserved) {
+                return Err(SdJwtError::ReservedClaimName(reserved.into()));
+            }
+        }
+        let mut ctx = Ctx {
+            provider,
+            hash: self.hash,
+            style: self.style,
+            fill,
+            decoys: self.decoys_per_object,
+            disclosures: Vec::new(),
+            path: Vec::new(),
+        };
+        let mut payload = ctx.object(self.claims, &tree)?;
+        payload.insert(
+            "_sd_alg".into(),
+            Value::String(self.hash.iana_name().into()),
+        );
+        if let Some(key) = &self.holder_key {
+            let mut cnf = Map::new();
+            cnf.insert("jwk".into(), key.to_json());
+            payload.insert("cnf".into(), Value::Object(cnf));
+        }
+        let mut header = self.header;
+        header.insert(
+            "alg".into(),
+            Value::String(signer.algorithm().jose_name().into()),
+        );
+        let chain = signer.certificate_chain();
+        if !chain.is_empty() && !header.contains_key("x5c") {
+            let x5c = chain.iter().map(|c| Value::String(std_base64(c))).collect();
+            header.insert("x5c".into(), Value::Array(x5c));
+        }
+        let mut signing_input = b64::encode(self.style.to_string(&Value::Object(header)));
+        signing_input.push('.');
+        signing_input.push_str(&b64::encode(self.style.to_string(&Value::Object(payload))));
+        let jwt = sign_compact_with(&signing_input, signer).map_err(SdJwtError::jose("signing"))?;
+        SdJwt::from_parts(jwt, ctx.disclosures, Limits::DEFAULT)
+    }
+}
+
+/// The concealed paths as a tree, so the walk over the claims finds them in one pass.
+#[derive(Debug, Default)]
+struct SdTree {
+    here: bool,
+    children: BTreeMap<PathSegment, SdTree>,
+}
+
+impl SdTree {
+    fn insert(&mut self, path: &[PathSegment]) {
+        match path.split_first() {
+            None => self.here = true,
+            Some((first, rest)) => self.children.entry(first.clone()).or_default().insert(rest),
+        }
+    }
+}
+
+struct Ctx<'a> {
+    provider: &'a CryptoProvider,
+    hash: HashAlgorithm,
+    style: JsonStyle,
+    fill: &'a mut dyn FnMut(&mut [u8]),
+    decoys: usize,
+    disclosures: Vec<Disclosure>,
+    path: Vec<PathSegment>,
+}
+
+impl Ctx<'_> {
+    fn salt(&mut self) -> String {
+        let mut bytes = [0u8; SALT_BYTES];
+        (self.fill)(&mut bytes);
+        b64::encode(bytes)
+    }
+
+    fn unknown(&self, segment: &PathSegment) -> SdJwtError {
+        let mut p = ClaimPath(self.path.clone());
+        p.0.push(segment.clone());
+        SdJwtError::UnknownClaimPath(p.to_string())
+    }
+
+    fn value(&mut self, value: Value, tree: Option<&SdTree>) -> Result<Value, SdJwtError> {
+        let Some(tree) = tree.filter(|t| !t.children.is_empty()) else {
+            check_input(&value)?;
+            return Ok(value);
+        };
+        match value {
+            Value::Object(map) => Ok(Value::Object(self.object(map, tree)?)),
+            Value::Array(items) => Ok(Value::Array(self.array(items, tree)?)),
+            _ => match tree.children.keys().next() {
+                Some(segment) => Err(self.unknown(segment)),
+                None => Ok(value),
+            },
+        }
+    }
+
+    fn object(
+        &mut self,
+        map: Map<String, Value>,
+        tree: &SdTree,
+    ) -> Result<Map<String, Value>, SdJwtError> {
+        for segment in tree.children.keys() {
+            let exists = matches!(segment, PathSegment::Key(k) if map.contains_key(k));
+            if !exists {
+                return Err(self.unknown(segment));
+            }
+        }
+        let mut digests = Vec::new();
+        let mut plain = Map::new();
+        for (name, value) in map {
+            check_claim_name(&name)?;
+            let segment = PathSegment::Key(name);
+            let child = tree.children.get(&segment);
+            self.path.push(segment);
+            let value = self.value(value, child)?;
+            let Some(PathSegment::Key(name)) = self.path.pop() else {
+                return Err(SdJwtError::Malformed("internal path stack"));
+            };
+            if child.is_some_and(|c| c.here) {
+                let salt = self.salt();
+                let d = Disclosure::property(salt, name, value, self.style)?;
+                digests.push(d.digest(self.provider, self.hash));
+                self.disclosures.push(d);
+            } else {
+                plain.insert(name, value);
+            }
+        }
+        if !digests.is_empty() {
+            for _ in 0..self.decoys {
+                let salt = self.salt();
+                digests.push(b64::encode(
+                    self.provider.digest(self.hash, salt.as_bytes()),
+                ));
+            }
+            digests.sort_unstable();
+            let mut out = Map::with_capacity(plain.len() + 1);
+            out.insert(
+                "_sd".into(),
+                Value::Array(digests.into_iter().map(Value::String).collect()),
+            );
+            out.extend(plain);
+            Ok(out)
+        } else {
+            Ok(plain)
+        }
+    }
+
+    fn array(&mut self, items: Vec<Value>, tree: &SdTree) -> Result<Vec<Value>, SdJwtError> {
+        for segment in tree.children.keys() {
+            let exists = matches!(segment, PathSegment::Index(i) if *i < items.len());
+            if !exists {
+                return Err(self.unknown(segment));
+            }
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let segment = PathSegment::Index(i);
+            let child = tree.children.get(&segment);
+            self.path.push(segment);
+            let value = self.value(item, child)?;
+            self.path.pop();
+            if child.is_some_and(|c| c.here) {
+                let salt = self.salt();
+                let d = Disclosure::element(salt, value, self.style);
+                let mut m = Map::new();
+                m.insert(
+                    "...".into(),
+                    Value::String(d.digest(self.provider, self.hash)),
+                );
+                self.disclosures.push(d);
+                out.push(Value::Object(m));
+            } else {
+                out.push(value);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Issuer input may not contain `_sd` or `...` members anywhere.
+fn check_input(value: &Value) -> Result<(), SdJwtError> {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                check_claim_name(k)?;
+                check_input(v)?;
+            }
+            Ok(())
+        }
+        Value::Array(items) => items.iter().try_for_each(check_input),
+        _ => Ok(()),
+    }
+}
+
+/// Standard base64 with padding, as `x5c` requires (RFC 7515 section 4.1.6).
+pub(crate) fn std_base64(bytes: &[u8]) -> String {
+    let mut out: String = b64::encode(bytes)
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    while !out.len().is_multiple_of(4) {
+        out.push('=');
+    }
+    out
+}

@@ -1,0 +1,253 @@
+//! SD-JWT VC (draft-ietf-oauth-sd-jwt-vc): the `dc+sd-jwt` profile of SD-JWT.
+
+use kakehashi_crypto::{CryptoProvider, PublicJwk};
+use kakehashi_jose::JwsHeader;
+use serde_json::{Map, Value};
+
+use crate::type_metadata::ResolvedTypeMetadata;
+use crate::{PathSegment, SdJwt, SdJwtError, VC_NEVER_DISCLOSABLE, VerifiedSdJwt, VerifyOptions};
+
+/// How the verifier gets the issuer's key. The pure verifier never fetches: the edge passes
+/// a configured key or the JWT VC Issuer Metadata document it retrieved.
+#[derive(Debug, Clone, Copy)]
+pub enum IssuerKey<'a> {
+    /// A key the caller already trusts for this issuer.
+    Jwk(&'a PublicJwk),
+    /// The public key of the `x5c` leaf certificate. The chain is returned as
+    /// [`VerifiedSdJwtVc::untrusted_x5c`]: the trust layer must validate it before the
+    /// result means anything.
+    X5c,
+    /// A JWT VC Issuer Metadata document (`/.well-known/jwt-vc-issuer`) with `jwks` by value:
+    /// `issuer` must equal `iss`, the key is chosen by the header `kid`.
+    Metadata(&'a Value),
+}
+
+/// Policy for an SD-JWT VC verification.
+#[derive(Debug, Clone, Copy)]
+pub struct VcVerifyOptions<'a> {
+    /// The SD-JWT policy (time, Key Binding, limits). Its `typ` is ignored.
+    pub base: VerifyOptions<'a>,
+    /// Accept the pre-2025 `typ: vc+sd-jwt` as well as `dc+sd-jwt`.
+    pub accept_legacy_typ: bool,
+    /// Type Metadata (resolved with its `extends` chain) whose `sd` rules the credential
+    /// must follow; its `vct` must equal the credential's.
+    pub type_metadata: Option<&'a ResolvedTypeMetadata>,
+}
+
+impl<'a> VcVerifyOptions<'a> {
+    /// Strict defaults around `base`.
+    pub fn new(base: VerifyOptions<'a>) -> Self {
+        Self {
+            base,
+            accept_legacy_typ: false,
+            type_metadata: None,
+        }
+    }
+}
+
+/// A verified SD-JWT VC.
+#[derive(Debug, Clone)]
+pub struct VerifiedSdJwtVc {
+    sd_jwt: VerifiedSdJwt,
+    vct: String,
+    vct_integrity: Option<String>,
+    issuer: Option<String>,
+    status: Option<Value>,
+    untrusted_x5c: Vec<Vec<u8>>,
+}
+
+impl VerifiedSdJwtVc {
+    /// The underlying verified SD-JWT (processed payload, Key Binding, disclosed paths).
+    pub fn sd_jwt(&self) -> &VerifiedSdJwt {
+        &self.sd_jwt
+    }
+
+    /// The processed payload.
+    pub fn claims(&self) -> &Map<String, Value> {
+        self.sd_jwt.claims()
+    }
+
+    /// `vct`.
+    pub fn vct(&self) -> &str {
+        &self.vct
+    }
+
+    /// `vct#integrity`, for checking the Type Metadata document.
+    pub fn vct_integrity(&self) -> Option<&str> {
+        self.vct_integrity.as_deref()
+    }
+
+    /// `iss`, if present.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+
+    /// `status` as issued, for the status-list layer (not fetched here).
+    pub fn status(&self) -> Option<&Value> {
+        self.status.as_ref()
+    }
+
+    /// The `x5c` chain (DER, leaf first) when the key came from it. Untrusted: only the
+    /// trust layer's path validation can make the issuer key meaningful.
+    pub fn untrusted_x5c(&self) -> &[Vec<u8>] {
+        &self.untrusted_x5c
+    }
+}
+
+/// Verifies an SD-JWT VC: `typ`, issuer key resolution, the SD-JWT rules, `vct`, the claims
+/// that must not be selectively disclosed, and (when given) the Type Metadata `sd` rules.
+pub fn verify_sd_jwt_vc(
+    sd_jwt: SdJwt,
+    provider: &CryptoProvider,
+    issuer_key: IssuerKey<'_>,
+    options: &VcVerifyOptions<'_>,
+) -> Result<VerifiedSdJwtVc, SdJwtError> {
+    let header = sd_jwt.header();
+    check_typ(header, options.accept_legacy_typ)?;
+    let mut untrusted_x5c = Vec::new();
+    let mut metadata_issuer = None;
+    let key = match issuer_key {
+        IssuerKey::Jwk(k) => k.clone(),
+        IssuerKey::X5c => {
+            untrusted_x5c = header.x5c().map_err(SdJwtError::jose("x5c"))?;
+            let leaf = untrusted_x5c
+                .first()
+                .ok_or_else(|| SdJwtError::IssuerKey("no x5c header".into()))?;
+            PublicJwk::from_certificate_der(leaf)
+                .map_err(|e| SdJwtError::IssuerKey(e.to_string()))?
+        }
+        IssuerKey::Metadata(doc) => {
+            let payload = sd_jwt.unverified_payload(options.base.limits.json)?;
+            let (issuer, key) = key_from_metadata(doc, header, &payload)?;
+            metadata_issuer = Some(issuer);
+            key
+        }
+    };
+    let mut base = options.base;
+    base.typ = None;
+    base.record_claims = base.record_claims || options.type_metadata.is_some();
+    let verified = sd_jwt.verify(provider, &key, &base)?;
+    for path in verified.disclosed_paths() {
+        if let Some(PathSegment::Key(first)) = path.0.first()
+            && VC_NEVER_DISCLOSABLE.contains(&first.as_str())
+        {
+            return Err(SdJwtError::ForbiddenDisclosure(first.clone()));
+        }
+    }
+    let claims = verified.claims();
+    let text = |name: &'static str| -> Result<Option<String>, SdJwtError> {
+        match claims.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(SdJwtError::VcClaim(name)),
+        }
+    };
+    let vct = text("vct")?.ok_or(SdJwtError::VcClaim("vct"))?;
+    let vct_integrity = text("vct#integrity")?;
+    let issuer = text("iss")?;
+    let status = match claims.get("status") {
+        None => None,
+        Some(v @ Value::Object(_)) => Some(v.clone()),
+        Some(_) => return Err(SdJwtError::VcClaim("status")),
+    };
+    if let Some(expected) = metadata_issuer
+        && issuer.as_deref() != Some(expected.as_str())
+    {
+        return Err(SdJwtError::IssuerMismatch {
+            metadata: expected,
+            iss: issuer.unwrap_or_default(),
+        });
+    }
+    if let Some(tm) = options.type_metadata {
+        if tm.vct() != vct {
+            return Err(SdJwtError::TypeMetadata(format!(
+                "metadata is for vct {:?}, credential has {:?}",
+                tm.vct(),
+                vct
+            )));
+        }
+        tm.check_credential(
+            verified.claims(),
+            verified.claim_records().unwrap_or_default(),
+        )?;
+    }
+    Ok(VerifiedSdJwtVc {
+        sd_jwt: verified,
+        vct,
+        vct_integrity,
+        issuer,
+        status,
+        untrusted_x5c,
+    })
+}
+
+fn check_typ(header: &JwsHeader, legacy: bool) -> Result<(), SdJwtError> {
+    match header.require_typ("dc+sd-jwt") {
+        Ok(()) => Ok(()),
+        Err(_) if legacy && header.require_typ("vc+sd-jwt").is_ok() => Ok(()),
+        Err(e) => Err(SdJwtError::Jose {
+            context: "SD-JWT VC header",
+            source: e,
+        }),
+    }
+}
+
+/// Picks the issuer key from JWT VC Issuer Metadata (draft section 4).
+fn key_from_metadata(
+    doc: &Value,
+    header: &JwsHeader,
+    payload: &Map<String, Value>,
+) -> Result<(String, PublicJwk), SdJwtError> {
+    let issuer = doc
+        .get("issuer")
+        .and_then(Value::as_str)
+        .ok_or_else(|| SdJwtError::IssuerKey("metadata has no string \"issuer\"".into()))?;
+    let iss = payload
+        .get("iss")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if issuer != iss {
+        return Err(SdJwtError::IssuerMismatch {
+            metadata: issuer.chars().take(256).collect(),
+            iss: iss.chars().take(256).collect(),
+        });
+    }
+    let keys = match (doc.get("jwks"), doc.get("jwks_uri")) {
+        (Some(_), Some(_)) => {
+            return Err(SdJwtError::IssuerKey(
+                "metadata has both jwks and jwks_uri".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(SdJwtError::IssuerKey(
+                "metadata has jwks_uri: the caller must fetch it and pass jwks".into(),
+            ));
+        }
+        (None, None) => return Err(SdJwtError::IssuerKey("metadata has no jwks".into())),
+        (Some(jwks), None) => jwks
+            .get("keys")
+            .and_then(Value::as_array)
+            .ok_or_else(|| SdJwtError::IssuerKey("jwks has no \"keys\" array".into()))?,
+    };
+    let chosen = match header.kid() {
+        Some(kid) => keys
+            .iter()
+            .find(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
+            .ok_or_else(|| {
+                SdJwtError::IssuerKey(format!(
+                    "no key with kid {:?}",
+                    kid.chars().take(64).collect::<String>()
+                ))
+            })?,
+        None => match keys.as_slice() {
+            [only] => only,
+            _ => {
+                return Err(SdJwtError::IssuerKey(
+                    "no kid header and more than one key".into(),
+                ));
+            }
+        },
+    };
+    let key = PublicJwk::from_json(chosen).map_err(|e| SdJwtError::IssuerKey(e.to_string()))?;
+    Ok((issuer.to_owned(), key))
+}

@@ -1,0 +1,308 @@
+//! Verification of an SD-JWT or SD-JWT+KB (RFC 9901 sections 7.1 and 7.3).
+
+use kakehashi_core::{UnixTime, b64};
+use kakehashi_crypto::{CryptoProvider, HashAlgorithm, PublicJwk};
+use kakehashi_jose::{JwsHeader, TimeChecks, UnverifiedJws, check_jwt_times, numeric_date};
+use serde_json::{Map, Value};
+
+use crate::decode::{ClaimRecord, process, take_sd_alg};
+use crate::present::cnf_jwk;
+use crate::{ClaimPath, Limits, SdJwt, SdJwtError};
+
+/// Whether the verifier requires Key Binding. Decided by policy, never by whether the
+/// holder sent a KB-JWT (RFC 9901 section 7.3 step 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyBinding<'a> {
+    /// A KB-JWT must be present, signed by the `cnf` key, for this nonce and audience.
+    Required {
+        /// The nonce this verifier issued for the transaction.
+        nonce: &'a str,
+        /// This verifier's identifier.
+        audience: &'a str,
+    },
+    /// No KB-JWT is needed. One that is present is still fully checked (signature, `typ`,
+    /// `sd_hash`, `iat` window) and its nonce and audience are returned for the caller.
+    NotRequired,
+}
+
+/// Policy for one verification. Build with [`VerifyOptions::new`] and adjust fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifyOptions<'a> {
+    /// The time of verification.
+    pub now: UnixTime,
+    /// Tolerated clock difference in seconds for `exp`/`nbf`/`iat`. Default 60.
+    pub skew_seconds: i64,
+    /// Key Binding policy. Default: not required.
+    pub key_binding: KeyBinding<'a>,
+    /// How old a KB-JWT may be, in seconds. Default 300: long enough for a user to consent
+    /// on a phone, short enough that a captured presentation is soon useless.
+    pub kb_max_age_seconds: i64,
+    /// The `typ` the Issuer-signed JWT must have, if any.
+    pub typ: Option<&'a str>,
+    /// Accepted `_sd_alg` values. Default: sha-256, sha-384, sha-512.
+    pub allowed_hashes: &'a [HashAlgorithm],
+    /// Input budgets.
+    pub limits: Limits,
+    /// Record every claim's path and source (needed for Type Metadata `sd` rules).
+    pub record_claims: bool,
+}
+
+/// The hashes accepted by default.
+pub const DEFAULT_HASHES: [HashAlgorithm; 3] = [
+    HashAlgorithm::Sha256,
+    HashAlgorithm::Sha384,
+    HashAlgorithm::Sha512,
+];
+
+impl<'a> VerifyOptions<'a> {
+    /// Defaults at `now`.
+    pub fn new(now: UnixTime) -> Self {
+        Self {
+            now,
+            skew_seconds: 60,
+            key_binding: KeyBinding::NotRequired,
+            kb_max_age_seconds: 300,
+            typ: None,
+            allowed_hashes: &DEFAULT_HASHES,
+            limits: Limits::DEFAULT,
+            record_claims: false,
+        }
+    }
+}
+
+/// The checked Key Binding JWT.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedKeyBinding {
+    /// `nonce`.
+    pub nonce: String,
+    /// `aud`.
+    pub audience: String,
+    /// `iat`.
+    pub issued_at: UnixTime,
+    /// The `cnf` key that signed it.
+    pub holder_key: PublicJwk,
+}
+
+/// An SD-JWT whose issuer signature, Disclosures, validity times and (when present or
+/// required) Key Binding were checked. Only [`SdJwt::verify`] builds one.
+#[derive(Debug, Clone)]
+pub struct VerifiedSdJwt {
+    header: JwsHeader,
+    claims: Map<String, Value>,
+    issuer_key: PublicJwk,
+    hash: HashAlgorithm,
+    disclosed: Vec<ClaimPath>,
+    records: Option<Vec<ClaimRecord>>,
+    key_binding: Option<VerifiedKeyBinding>,
+}
+
+impl VerifiedSdJwt {
+    /// The protected header of the Issuer-signed JWT.
+    pub fn header(&self) -> &JwsHeader {
+        &self.header
+    }
+
+    /// The Processed SD-JWT Payload: Disclosures applied, `_sd` and `_sd_alg` removed.
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+
+    /// Takes the processed payload.
+    pub fn into_claims(self) -> Map<String, Value> {
+        self.claims
+    }
+
+    /// The key that verified the issuer signature.
+    pub fn issuer_key(&self) -> &PublicJwk {
+        &self.issuer_key
+    }
+
+    /// The `_sd_alg` in use.
+    pub fn hash_algorithm(&self) -> HashAlgorithm {
+        self.hash
+    }
+
+    /// Paths of the claims that were disclosed through Disclosures, in presented order.
+    pub fn disclosed_paths(&self) -> &[ClaimPath] {
+        &self.disclosed
+    }
+
+    /// Every claim with its source, when [`VerifyOptions::record_claims`] was set.
+    pub fn claim_records(&self) -> Option<&[ClaimRecord]> {
+        self.records.as_deref()
+    }
+
+    /// The checked KB-JWT, if one was presented.
+    pub fn key_binding(&self) -> Option<&VerifiedKeyBinding> {
+        self.key_binding.as_ref()
+    }
+}
+
+impl SdJwt {
+    /// Verifies with the issuer's public key (already resolved and trusted by the caller).
+    ///
+    /// Steps: issuer signature (any signature of a general JSON serialization made with
+    /// `issuer_key`), `typ`, `_sd_alg`, Disclosures (every rule of RFC 9901 section 7.1),
+    /// `exp`/`nbf`/`iat`, then Key Binding (section 7.3).
+    pub fn verify(
+        self,
+        provider: &CryptoProvider,
+        issuer_key: &PublicJwk,
+        options: &VerifyOptions<'_>,
+    ) -> Result<VerifiedSdJwt, SdJwtError> {
+        let kb_needed = self.kb_jwt.is_some();
+        let sd_hash_input = if kb_needed {
+            Some(self.sd_hash_input())
+        } else {
+            None
+        };
+        let SdJwt {
+            jws,
+            disclosures,
+            kb_jwt,
+            ..
+        } = self;
+        let mut first_error = None;
+        let mut verified = None;
+        for candidate in jws {
+            match candidate.verify(provider, issuer_key) {
+                Ok(v) => {
+                    verified = Some(v);
+                    break;
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        let verified = match (verified, first_error) {
+            (Some(v), _) => v,
+            (None, Some(e)) => {
+                return Err(SdJwtError::Jose {
+                    context: "Issuer-signed JWT",
+                    source: e,
+                });
+            }
+            (None, None) => return Err(SdJwtError::Malformed("no signature")),
+        };
+        if let Some(typ) = options.typ {
+            verified
+                .header()
+                .require_typ(typ)
+                .map_err(SdJwtError::jose("Issuer-signed JWT"))?;
+        }
+        let mut claims = verified
+            .claims(options.limits.json)
+            .map_err(SdJwtError::jose("Issuer-signed JWT"))?;
+        let hash = take_sd_alg(&mut claims, options.allowed_hashes)?;
+        let processed = process(
+            claims,
+            disclosures,
+            provider,
+            hash,
+            options.limits,
+            options.record_claims,
+        )?;
+        let checks = TimeChecks {
+            skew_seconds: options.skew_seconds,
+            ..TimeChecks::at(options.now)
+        };
+        check_jwt_times(&processed.claims, checks).map_err(SdJwtError::jose("SD-JWT"))?;
+        let key_binding = match (kb_jwt, sd_hash_input, options.key_binding) {
+            (None, _, KeyBinding::Required { .. }) => return Err(SdJwtError::KbJwtMissing),
+            (None, _, KeyBinding::NotRequired) => None,
+            (Some(kb), Some(input), policy) => Some(verify_kb(
+                provider,
+                &kb,
+                &input,
+                &processed.claims,
+                hash,
+                options,
+                policy,
+            )?),
+            (Some(_), None, _) => return Err(SdJwtError::Malformed("internal sd_hash input")),
+        };
+        let header = verified.header().clone();
+        let issuer_key = verified.key().clone();
+        Ok(VerifiedSdJwt {
+            header,
+            claims: processed.claims,
+            issuer_key,
+            hash,
+            disclosed: processed.disclosure_paths,
+            records: processed.records,
+            key_binding,
+        })
+    }
+}
+
+fn verify_kb(
+    provider: &CryptoProvider,
+    kb: &str,
+    sd_hash_input: &str,
+    claims: &Map<String, Value>,
+    hash: HashAlgorithm,
+    options: &VerifyOptions<'_>,
+    policy: KeyBinding<'_>,
+) -> Result<VerifiedKeyBinding, SdJwtError> {
+    let holder_key = cnf_jwk(claims)?;
+    let jws = UnverifiedJws::parse_compact_with(kb, options.limits.json, &[])
+        .map_err(SdJwtError::jose("KB-JWT"))?;
+    jws.header()
+        .require_typ("kb+jwt")
+        .map_err(SdJwtError::jose("KB-JWT"))?;
+    let verified = jws
+        .verify(provider, &holder_key)
+        .map_err(SdJwtError::jose("KB-JWT"))?;
+    let kb_claims = verified
+        .claims(options.limits.json)
+        .map_err(SdJwtError::jose("KB-JWT"))?;
+    let iat = numeric_date(&kb_claims, "iat")
+        .map_err(|_| SdJwtError::KbJwtClaim("iat"))?
+        .ok_or(SdJwtError::KbJwtClaim("iat"))?;
+    let now = options.now;
+    let earliest = now.saturating_sub(
+        options
+            .kb_max_age_seconds
+            .saturating_add(options.skew_seconds),
+    );
+    if iat > now.saturating_add(options.skew_seconds) || iat < earliest {
+        return Err(SdJwtError::KbJwtIatOutOfWindow { iat, now });
+    }
+    let text = |name: &'static str| match kb_claims.get(name) {
+        Some(Value::String(s)) => Ok(s.as_str()),
+        _ => Err(SdJwtError::KbJwtClaim(name)),
+    };
+    let nonce = text("nonce")?;
+    let audience = text("aud")?;
+    let sd_hash = text("sd_hash")?;
+    if let KeyBinding::Required {
+        nonce: n,
+        audience: a,
+    } = policy
+    {
+        if nonce != n {
+            return Err(SdJwtError::KbJwtNonceMismatch);
+        }
+        if audience != a {
+            return Err(SdJwtError::KbJwtAudienceMismatch {
+                found: audience.chars().take(128).collect(),
+            });
+        }
+    }
+    let expected = b64::encode(provider.digest(hash, sd_hash_input.as_bytes()));
+    if expected != sd_hash {
+        return Err(SdJwtError::SdHashMismatch);
+    }
+    let checks = TimeChecks {
+        skew_seconds: options.skew_seconds,
+        ..TimeChecks::at(now)
+    };
+    check_jwt_times(&kb_claims, checks).map_err(SdJwtError::jose("KB-JWT"))?;
+    Ok(VerifiedKeyBinding {
+        nonce: nonce.to_owned(),
+        audience: audience.to_owned(),
+        issued_at: iat,
+        holder_key,
+    })
+}
