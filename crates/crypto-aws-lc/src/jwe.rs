@@ -749,4 +749,25 @@ mod tests {
             Err(JweError::KeyIdMismatch { .. })
         ));
     }
+
+    #[test]
+    fn openid4vp_spec_example_decrypts() {
+        // OpenID4VP 1.0 section 8.3 example (openid/OpenID4VP 46f6965b, spec blocks 025-028):
+        // the verifier's key, the encrypted response, the expected payload.
+        let key = DecryptionKey::from_private_jwk(&json!({
+            "kty": "EC", "kid": "ac", "use": "enc", "crv": "P-256", "alg": "ECDH-ES",
+            "x": "YO4epjifD-KWeq1sL2tNmm36BhXnkJ0He-WqMYrp9Fk",
+            "y": "Hekpm0zfK7C-YccH5iBjcIXgf6YdUvNUac_0At55Okk",
+            "d": "Et-3ce0omz8_TuZ96Df9lp0GAaaDoUnDe6X-CRO7Aww"
+        }))
+        .unwrap();
+        let jwe = "eyJhbGciOiJFQ0RILUVTIiwiZW5jIjoiQTEyOEdDTSIsImtpZCI6ImFjIiwiZXBrIjp7Imt0eSI6IkVDIiwieCI6Im5ubVZwbTNWM2piaGNhZlFhUkJrU1ZOSGx3Wkh3dC05ck9wSnVmeVlJdWsiLCJ5IjoicjRmakRxd0p5czlxVU9QLV9iM21SNVNaRy0tQ3dPMm1pYzVWU05UWU45ZyIsImNydiI6IlAtMjU2In19..uAYcHRUSSn2X0WPX.yVzlGSYG4qbg0bq18JcUiDRw56yVnbKR8E7S7YlEtzT00RqE3Pw5oTpUG3hdLN4taHZ9gC1kwak8JOnJgQ.1wR024_3-qtAlx1oFIUpQQ";
+        let out = decrypt(jwe, &key).unwrap();
+        assert_eq!(out.header["kid"], "ac");
+        let payload: Value = serde_json::from_slice(&out.plaintext).unwrap();
+        assert_eq!(
+            payload,
+            json!({"vp_token": {"example_credential_id": ["eyJhb...YMetA"]}})
+        );
+    }
 }
