@@ -86,6 +86,16 @@ impl RecognitionReport {
     pub fn sections(&self, lang: Lang) -> Vec<(String, Vec<String>)> {
         let ja = lang == Lang::Ja;
         let pick = |b: &Bilingual| if ja { b.ja.clone() } else { b.en.clone() };
+        // Names of the award and the institution are shown in both languages: the original
+        // wording is what a registrar compares with the paper diploma.
+        let both = |b: &Bilingual| {
+            let (first, second) = if ja { (&b.ja, &b.en) } else { (&b.en, &b.ja) };
+            if first == second || second.is_empty() {
+                first.clone()
+            } else {
+                format!("{first} — {second}")
+            }
+        };
         let yes_no = |v: bool| -> String {
             match (v, ja) {
                 (true, false) => "yes".into(),
@@ -117,12 +127,12 @@ impl RecognitionReport {
                 format!(
                     "{}: {}",
                     t("Title", "学位名"),
-                    pick(&self.qualification_title)
+                    both(&self.qualification_title)
                 ),
                 format!(
                     "{}: {}",
                     t("Awarding body", "授与機関"),
-                    pick(&self.awarding_body)
+                    both(&self.awarding_body)
                 ),
                 format!(
                     "{}: {}",
