@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 
 # Packages the test suites need. Extend here, not in individual scripts.
-KAKEHASHI_APT_PACKAGES=(pkg-config)
+# fonts-ipaexfont-gothic: the Japanese+Latin font of the PDF reports; poppler-utils: pdftotext in tests.
+KAKEHASHI_APT_PACKAGES=(pkg-config fonts-ipaexfont-gothic poppler-utils)
 
 apt_updated=0
 apt_install() {
