@@ -1,5 +1,7 @@
 //! Runs every case of testdata/sd-jwt and testdata/sd-jwt-vc (see testdata/README.md).
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
