@@ -659,6 +659,10 @@ pub struct BitstringOptions {
     pub min_entries: u64,
     /// Size caps for `encodedList`.
     pub limits: DecodeLimits,
+    /// Refuse a list credential whose `id` differs from the entry's `statusListCredential`.
+    /// Off by default: the spec only says the `id` MAY match (section 2.2), and deployed
+    /// lists (the 1EdTech validator's fixture) are served under another URL than their `id`.
+    pub require_matching_id: bool,
 }
 
 impl Default for BitstringOptions {
@@ -666,6 +670,7 @@ impl Default for BitstringOptions {
         Self {
             min_entries: MIN_ENTRIES,
             limits: DecodeLimits::DEFAULT,
+            require_matching_id: false,
         }
     }
 }
@@ -758,7 +763,8 @@ impl DecodedBitstringStatusList {
         now: UnixTime,
     ) -> Result<BitstringStatus, StatusListError> {
         let vc = &self.credential;
-        if let Some(id) = &vc.id
+        if self.options.require_matching_id
+            && let Some(id) = &vc.id
             && *id != entry.status_list_credential
         {
             return Err(StatusListError::UriMismatch {
@@ -1049,8 +1055,13 @@ mod tests {
             1,
             "https://example.com/credentials/status/4",
         );
+        assert!(check_status(&elsewhere, &credential, now, options).is_ok());
+        let strict = BitstringOptions {
+            require_matching_id: true,
+            ..options
+        };
         assert!(matches!(
-            check_status(&elsewhere, &credential, now, options),
+            check_status(&elsewhere, &credential, now, strict),
             Err(StatusListError::UriMismatch { .. })
         ));
         let beyond =

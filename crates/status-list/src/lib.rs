@@ -31,7 +31,7 @@ pub use compress::CompressionLevel;
 pub use error::StatusListError;
 pub use kakehashi_core::UnixTime;
 pub use list::{Bits, EncodedStatusList, StatusList};
-pub use reference::{StatusListReference, StatusType};
+pub use reference::{StatusListAggregation, StatusListReference, StatusType};
 pub use token::{
     CachePolicy, Freshness, STATUS_LIST_JWT_TYP, StatusListTokenClaims, VerifiedStatusList,
     VerifyOptions, sign_status_list_token, verify_status_list_token,

@@ -67,6 +67,49 @@ impl StatusListReference {
     }
 }
 
+/// The Status List Aggregation document (section 9.3): the URIs of an issuer's Status List
+/// Tokens, so a verifier can prefetch them all for offline checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusListAggregation {
+    /// `status_lists`.
+    pub status_lists: Vec<String>,
+}
+
+impl StatusListAggregation {
+    /// Parses the JSON document (untrusted bytes, capped by `limits`).
+    pub fn from_json_bytes(
+        bytes: &[u8],
+        limits: kakehashi_core::JsonLimits,
+    ) -> Result<Self, StatusListError> {
+        let object = kakehashi_core::json::parse_object(bytes, limits)?;
+        let items = object
+            .get("status_lists")
+            .ok_or(StatusListError::Missing("status_lists"))?
+            .as_array()
+            .ok_or(StatusListError::Malformed {
+                field: "status_lists",
+                reason: "not an array",
+            })?;
+        let status_lists = items
+            .iter()
+            .map(|item| {
+                let uri = item.as_str().ok_or(StatusListError::Malformed {
+                    field: "status_lists",
+                    reason: "element is not a string",
+                })?;
+                check_uri(uri, "status_lists")?;
+                Ok(uri.to_owned())
+            })
+            .collect::<Result<_, StatusListError>>()?;
+        Ok(Self { status_lists })
+    }
+
+    /// The JSON document.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({ "status_lists": self.status_lists })
+    }
+}
+
 /// A status value read from a list (section 7.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StatusType {
@@ -203,6 +246,31 @@ mod tests {
         ] {
             let err = StatusListReference::from_claims(&claims(bad.clone())).unwrap_err();
             assert!(format!("{err:?}").starts_with(expected), "{bad} -> {err:?}");
+        }
+    }
+
+    #[test]
+    fn aggregation() {
+        let limits = kakehashi_core::JsonLimits::DEFAULT;
+        let a = StatusListAggregation::from_json_bytes(
+            br#"{"status_lists": ["https://example.com/statuslists/1"]}"#,
+            limits,
+        )
+        .unwrap();
+        assert_eq!(a.status_lists, ["https://example.com/statuslists/1"]);
+        assert_eq!(
+            StatusListAggregation::from_json_bytes(a.to_json().to_string().as_bytes(), limits)
+                .unwrap(),
+            a
+        );
+        for bad in [
+            &br#"{}"#[..],
+            br#"{"status_lists": "x"}"#,
+            br#"{"status_lists": [1]}"#,
+            br#"{"status_lists": ["no scheme"]}"#,
+            br#"[]"#,
+        ] {
+            assert!(StatusListAggregation::from_json_bytes(bad, limits).is_err());
         }
     }
 
