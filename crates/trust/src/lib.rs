@@ -1,1 +1,29 @@
-//! X.509 paths, ETSI TS 119 612 trusted lists, mutual-recognition policy (pure)
+//! Trust layer of Kakehashi: ETSI TS 119 612 trusted lists, their XML signatures, X.509 paths
+//! to listed services and the directional mutual-recognition policy between the EU and Japan.
+//!
+//! Pure: lists, certificates and policies come in as bytes, time as [`UnixTime`]; nothing here
+//! reads a file, the network or the clock. Every check fails closed, and the successful results
+//! ([`VerifiedTrustedList`], [`TrustDecision`]) can only be built by the verifiers.
+//!
+//! ```text
+//! bytes ──parse──▶ TrustedList ──verify_list(anchors, now)──▶ VerifiedTrustedList
+//!                                                         │
+//! x5c chain + signing time + RecognitionPolicy ──evaluate─┴──▶ TrustDecision (explain())
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(clippy::as_conversions)]
+
+mod error;
+mod limits;
+mod signature;
+pub mod tsl;
+mod verify;
+
+pub use error::TrustError;
+pub use kakehashi_core::UnixTime;
+pub use limits::Limits;
+
+pub use signature::{SignatureInfo, SignerCertificate};
+pub use tsl::{TrustedList, parse_list};
+pub use verify::{Anchoring, ListAnchors, VerifiedTrustedList, VerifyOptions, verify_list};
