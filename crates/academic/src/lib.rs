@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::as_conversions)]
 
+pub mod csv_import;
 pub mod frameworks;
 pub mod model;
 pub mod profiles;
