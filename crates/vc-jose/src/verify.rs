@@ -32,7 +32,7 @@ pub trait KeyResolver {
 }
 
 /// A list of keys matched by `kid`.
-impl KeyResolver for [PublicJwk] {
+impl KeyResolver for Vec<PublicJwk> {
     fn resolve(&self, kid: Option<&str>, _issuer: Option<&str>) -> Option<PublicJwk> {
         let kid = kid?;
         self.iter().find(|k| k.kid() == Some(kid)).cloned()
