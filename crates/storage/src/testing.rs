@@ -623,7 +623,8 @@ pub async fn notifications<S: Store>(store: &S) {
     );
 }
 
-fn empty_list(list_id: &str, size: u32, bits: u8) -> StatusList {
+/// An empty status list (nothing allocated, every status 0) for tests.
+pub fn sample_status_list(list_id: &str, size: u32, bits: u8) -> StatusList {
     let allocation = vec![0; usize::try_from(size.div_ceil(8)).unwrap()];
     let statuses = vec![0; usize::try_from((size * u32::from(bits)).div_ceil(8)).unwrap()];
     StatusList {
@@ -641,12 +642,12 @@ fn empty_list(list_id: &str, size: u32, bits: u8) -> StatusList {
 
 /// Status lists: compare-and-set on the version, fixed shape, publication never goes back.
 pub async fn status_list_optimistic_concurrency<S: Store>(store: &S) {
-    let list = empty_list("list-1", 1024, 2);
+    let list = sample_status_list("list-1", 1024, 2);
     store.create_status_list(&list).await.unwrap();
     assert_err(store.create_status_list(&list).await, |e| {
         matches!(e, StorageError::Conflict { .. })
     });
-    let mut wrong = empty_list("list-bad", 16, 1);
+    let mut wrong = sample_status_list("list-bad", 16, 1);
     wrong.statuses.push(0);
     assert_err(store.create_status_list(&wrong).await, |e| {
         matches!(e, StorageError::Invalid { .. })
@@ -754,7 +755,7 @@ pub async fn status_list_optimistic_concurrency<S: Store>(store: &S) {
 /// every revocation lands.
 pub async fn status_list_concurrent_writers<S: Store>(store: &S) {
     store
-        .create_status_list(&empty_list("list-race", 64, 1))
+        .create_status_list(&sample_status_list("list-race", 64, 1))
         .await
         .unwrap();
     let revoke = |index: usize| async move {
