@@ -30,6 +30,8 @@ pub enum Outcome {
 #[derive(Debug)]
 pub struct Exception {
     pub reason: String,
+    /// Checks the runner leaves out for this case (`partial` exceptions).
+    pub skip_checks: Vec<String>,
     /// `unsupported`: the case is not expected to pass; `partial`: the checkable part must pass.
     pub status: String,
 }
@@ -67,7 +69,24 @@ impl Runner {
                 status == "unsupported" || status == "partial",
                 "{case}: status must be unsupported or partial"
             );
-            exceptions.insert(case, Exception { reason, status });
+            let skip_checks = entry
+                .get("skip_checks")
+                .and_then(toml::Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(toml::Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            exceptions.insert(
+                case,
+                Exception {
+                    reason,
+                    status,
+                    skip_checks,
+                },
+            );
         }
         Self {
             suite,
@@ -77,6 +96,14 @@ impl Runner {
             excepted: Vec::new(),
             failures: Vec::new(),
         }
+    }
+
+    /// The checks `exceptions.toml` tells the runner to leave out for `case`.
+    pub fn skipped_checks(&self, case: &str) -> Vec<String> {
+        self.exceptions
+            .get(case)
+            .map(|e| e.skip_checks.clone())
+            .unwrap_or_default()
     }
 
     /// Records the outcome of `case`.
