@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod jwe;
+pub mod sealed;
 
 use aws_lc_rs::digest;
 use aws_lc_rs::encoding::{AsBigEndian as _, Curve25519SeedBin, EcPrivateKeyBin};
