@@ -12,6 +12,8 @@ pub struct CryptoProvider {
     /// Algorithms accepted when verifying. Order has no meaning.
     pub allowed: &'static [SignatureAlgorithm],
     /// Verifies a JOSE-encoded signature (`r || s` for ECDSA) over `message`.
+    // A plain fn pointer keeps the provider `Copy` and `'static`; an alias would hide the shape.
+    #[allow(clippy::type_complexity)]
     pub verify: fn(SignatureAlgorithm, &PublicJwk, &[u8], &[u8]) -> Result<(), CryptoError>,
     /// Computes a message digest.
     pub digest: fn(HashAlgorithm, &[u8]) -> Vec<u8>,
