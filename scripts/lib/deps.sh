@@ -3,7 +3,8 @@
 
 # Packages the test suites need. Extend here, not in individual scripts.
 # fonts-ipaexfont-gothic: the Japanese+Latin font of the PDF reports; poppler-utils: pdftotext in tests.
-KAKEHASHI_APT_PACKAGES=(pkg-config fonts-ipaexfont-gothic poppler-utils)
+# postgresql: the throw-away server of the storage tests (scripts/pg).
+KAKEHASHI_APT_PACKAGES=(pkg-config fonts-ipaexfont-gothic poppler-utils postgresql)
 
 apt_updated=0
 apt_install() {
