@@ -138,7 +138,7 @@ fn std_base64_decode(text: &str) -> Option<Vec<u8>> {
         return None;
     }
     let trimmed = text.trim_end_matches('=');
-    if text.len() % 4 != 0 || text.len() - trimmed.len() > 2 {
+    if !text.len().is_multiple_of(4) || text.len() - trimmed.len() > 2 {
         return None;
     }
     let url: String = trimmed
@@ -322,7 +322,7 @@ fn std_base64_encode(bytes: &[u8]) -> String {
             c => c,
         })
         .collect();
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push('=');
     }
     out
