@@ -10,7 +10,7 @@
 use kakehashi_core::{UnixTime, b64};
 use serde_json::{Map, Value};
 
-use crate::compress::{self, CompressionLevel};
+use crate::compress::{self, Compression};
 use crate::token::Freshness;
 use crate::{CachePolicy, DecodeLimits, StatusListError};
 
@@ -138,8 +138,8 @@ impl Bitstring {
     }
 
     /// `encodedList`: `u` + base64url(GZIP(bitstring)).
-    pub fn encode(&self, level: CompressionLevel) -> Result<String, StatusListError> {
-        let gz = compress::gzip_compress(&self.bytes, level)?;
+    pub fn encode(&self, compression: Compression) -> Result<String, StatusListError> {
+        let gz = compress::gzip_compress(&self.bytes, compression)?;
         Ok(format!("u{}", b64::encode(gz)))
     }
 
@@ -928,7 +928,7 @@ mod tests {
     fn encoded_list_round_trip_and_refusals() {
         let mut list = Bitstring::new(MIN_ENTRIES, 1).unwrap();
         list.set(23, 1).unwrap();
-        let encoded = list.encode(CompressionLevel::BEST).unwrap();
+        let encoded = list.encode(Compression::BEST).unwrap();
         assert!(encoded.starts_with("uH4sI"));
         let back = Bitstring::decode(&encoded, 1, DecodeLimits::DEFAULT).unwrap();
         assert_eq!(back, list);
@@ -1024,7 +1024,7 @@ mod tests {
             valid_until: Some(UnixTime(1_900_000_000)),
             subject_id: Some("https://example.com/status/3#list".into()),
             status_purposes: vec![StatusPurpose::Revocation],
-            encoded_list: list.encode(CompressionLevel::BEST).unwrap(),
+            encoded_list: list.encode(Compression::BEST).unwrap(),
             ttl_ms: Some(600_000),
         };
         let json = credential.to_json();
@@ -1114,7 +1114,7 @@ mod tests {
             valid_until: None,
             subject_id: None,
             status_purposes: vec![StatusPurpose::Message, StatusPurpose::Revocation],
-            encoded_list: list.encode(CompressionLevel::FAST).unwrap(),
+            encoded_list: list.encode(Compression::FAST).unwrap(),
             ttl_ms: None,
         };
         let json = credential.to_json();

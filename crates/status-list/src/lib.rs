@@ -27,7 +27,7 @@ mod reference;
 mod token;
 
 pub use allocator::IndexAllocator;
-pub use compress::CompressionLevel;
+pub use compress::Compression;
 pub use error::StatusListError;
 pub use kakehashi_core::UnixTime;
 pub use list::{Bits, EncodedStatusList, StatusList};

@@ -9,7 +9,7 @@
 use kakehashi_core::b64;
 use serde_json::{Map, Value};
 
-use crate::compress::{self, CompressionLevel};
+use crate::compress::{self, Compression};
 use crate::{DecodeLimits, StatusListError};
 
 /// Bits per Referenced Token: 1, 2, 4 or 8, so every status sits inside one byte.
@@ -162,8 +162,8 @@ impl StatusList {
     }
 
     /// Compresses the byte array (ZLIB, section 4.1 step 4).
-    pub fn compress(&self, level: CompressionLevel) -> Result<Vec<u8>, StatusListError> {
-        compress::zlib_compress(&self.bytes, level)
+    pub fn compress(&self, compression: Compression) -> Result<Vec<u8>, StatusListError> {
+        compress::zlib_compress(&self.bytes, compression)
     }
 
     /// Inflates a compressed byte array, refusing more than `max_decompressed_bytes`.
@@ -179,12 +179,12 @@ impl StatusList {
     /// The compressed JSON / CBOR form of this list.
     pub fn encode(
         &self,
-        level: CompressionLevel,
+        compression: Compression,
         aggregation_uri: Option<&str>,
     ) -> Result<EncodedStatusList, StatusListError> {
         Ok(EncodedStatusList {
             bits: self.bits,
-            lst: self.compress(level)?,
+            lst: self.compress(compression)?,
             aggregation_uri: aggregation_uri.map(str::to_owned),
         })
     }
@@ -405,10 +405,7 @@ mod tests {
     fn aggregation_uri_round_trip() {
         let list = StatusList::new(Bits::Two, 8).unwrap();
         let encoded = list
-            .encode(
-                CompressionLevel::BEST,
-                Some("https://example.com/statuslists"),
-            )
+            .encode(Compression::BEST, Some("https://example.com/statuslists"))
             .unwrap();
         let json = encoded.to_json();
         assert_eq!(json["aggregation_uri"], "https://example.com/statuslists");

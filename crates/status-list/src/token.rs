@@ -12,7 +12,7 @@ use kakehashi_crypto::{CryptoProvider, PublicJwk, Signer};
 use kakehashi_jose::{JoseError, TimeChecks, UnverifiedJws, check_jwt_times, numeric_date};
 use serde_json::{Map, Value};
 
-use crate::compress::CompressionLevel;
+use crate::compress::Compression;
 use crate::{DecodeLimits, EncodedStatusList, StatusList, StatusListError, StatusListReference};
 use crate::{StatusType, reference::check_uri};
 
@@ -44,7 +44,7 @@ pub struct StatusListTokenClaims {
 pub fn sign_status_list_token(
     list: &StatusList,
     claims: &StatusListTokenClaims,
-    level: CompressionLevel,
+    compression: Compression,
     signer: &dyn Signer,
 ) -> Result<String, StatusListError> {
     check_uri(&claims.sub, "sub")?;
@@ -54,7 +54,7 @@ pub fn sign_status_list_token(
             reason: "must be positive",
         });
     }
-    let encoded = list.encode(level, claims.aggregation_uri.as_deref())?;
+    let encoded = list.encode(compression, claims.aggregation_uri.as_deref())?;
     let mut payload = Map::new();
     payload.insert("sub".into(), claims.sub.clone().into());
     payload.insert("iat".into(), claims.iat.seconds().into());
@@ -402,8 +402,7 @@ mod tests {
     fn sign_verify_lookup() {
         let signer = signer();
         let token =
-            sign_status_list_token(&sample_list(), &claims(), CompressionLevel::BEST, &signer)
-                .unwrap();
+            sign_status_list_token(&sample_list(), &claims(), Compression::BEST, &signer).unwrap();
         let now = UnixTime(1_700_000_000);
         let verified = verify_status_list_token(
             &token,
@@ -463,8 +462,7 @@ mod tests {
             verify_status_list_token(token, &provider(), &key, uri, &options)
         };
         let good =
-            sign_status_list_token(&sample_list(), &claims(), CompressionLevel::FAST, &signer)
-                .unwrap();
+            sign_status_list_token(&sample_list(), &claims(), Compression::FAST, &signer).unwrap();
 
         // sub must equal the reference's uri.
         assert!(matches!(
@@ -535,8 +533,7 @@ mod tests {
             ..claims()
         };
         let token =
-            sign_status_list_token(&sample_list(), &no_exp, CompressionLevel::FAST, &signer)
-                .unwrap();
+            sign_status_list_token(&sample_list(), &no_exp, Compression::FAST, &signer).unwrap();
         assert!(verify(&token, URI, VerifyOptions::at(now)).is_ok());
         let strict = VerifyOptions {
             require_exp: true,
@@ -635,7 +632,7 @@ mod tests {
         let fetched = UnixTime(1_700_000_000);
         let verify_with = |c: &StatusListTokenClaims| {
             let token =
-                sign_status_list_token(&sample_list(), c, CompressionLevel::FAST, &signer).unwrap();
+                sign_status_list_token(&sample_list(), c, Compression::FAST, &signer).unwrap();
             verify_status_list_token(
                 &token,
                 &provider(),
@@ -696,16 +693,14 @@ mod tests {
             ..claims()
         };
         assert!(
-            sign_status_list_token(&sample_list(), &bad_ttl, CompressionLevel::FAST, &signer)
-                .is_err()
+            sign_status_list_token(&sample_list(), &bad_ttl, Compression::FAST, &signer).is_err()
         );
         let bad_sub = StatusListTokenClaims {
             sub: "not a uri".into(),
             ..claims()
         };
         assert!(
-            sign_status_list_token(&sample_list(), &bad_sub, CompressionLevel::FAST, &signer)
-                .is_err()
+            sign_status_list_token(&sample_list(), &bad_sub, Compression::FAST, &signer).is_err()
         );
     }
 }

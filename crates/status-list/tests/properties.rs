@@ -7,7 +7,7 @@ use kakehashi_crypto_aws_lc::{SoftwareSigner, provider};
 use kakehashi_status_list::bitstring::Bitstring;
 use kakehashi_status_list::compress::{gzip_compress, zlib_compress};
 use kakehashi_status_list::{
-    Bits, CompressionLevel, DecodeLimits, EncodedStatusList, IndexAllocator, StatusList,
+    Bits, Compression, DecodeLimits, EncodedStatusList, IndexAllocator, StatusList,
     StatusListError, StatusListTokenClaims, UnixTime, VerifyOptions, sign_status_list_token,
     verify_status_list_token,
 };
@@ -17,8 +17,11 @@ fn bits_strategy() -> impl Strategy<Value = Bits> {
     prop::sample::select(Bits::ALL.to_vec())
 }
 
-fn level_strategy() -> impl Strategy<Value = CompressionLevel> {
-    (0u8..=9).prop_map(CompressionLevel::new)
+fn level_strategy() -> impl Strategy<Value = Compression> {
+    prop_oneof![
+        (0u8..=9).prop_map(Compression::level),
+        Just(Compression::RUN_LENGTH)
+    ]
 }
 
 proptest! {
@@ -69,7 +72,7 @@ proptest! {
             list.set(index, v & mask).unwrap();
             model.insert(index, v & mask);
         }
-        let encoded = list.encode(CompressionLevel::DEFAULT).unwrap();
+        let encoded = list.encode(Compression::DEFAULT).unwrap();
         let back = Bitstring::decode(&encoded, status_size, DecodeLimits::DEFAULT).unwrap();
         prop_assert_eq!(back.len(), list.len());
         for index in 0..back.len() {
@@ -110,7 +113,7 @@ proptest! {
 #[test]
 fn zlib_bomb_is_refused() {
     let zeros = vec![0u8; 4 << 20];
-    let bomb = zlib_compress(&zeros, CompressionLevel::BEST).unwrap();
+    let bomb = zlib_compress(&zeros, Compression::BEST).unwrap();
     assert!(bomb.len() < 8 * 1024, "bomb is {} bytes", bomb.len());
     let limits = DecodeLimits {
         max_encoded_bytes: 1 << 20,
@@ -144,7 +147,7 @@ fn signed_bomb_token_is_refused_with_default_limits() {
         iss: None,
         aggregation_uri: None,
     };
-    let token = sign_status_list_token(&list, &claims, CompressionLevel::BEST, &signer).unwrap();
+    let token = sign_status_list_token(&list, &claims, Compression::BEST, &signer).unwrap();
     assert!(token.len() < 64 * 1024, "token is {} bytes", token.len());
     let result = verify_status_list_token(
         &token,
@@ -164,7 +167,7 @@ fn signed_bomb_token_is_refused_with_default_limits() {
 #[test]
 fn gzip_bomb_is_refused() {
     let zeros = vec![0u8; 4 << 20];
-    let bomb = gzip_compress(&zeros, CompressionLevel::BEST).unwrap();
+    let bomb = gzip_compress(&zeros, Compression::BEST).unwrap();
     let encoded_list = format!("u{}", kakehashi_core::b64::encode(&bomb));
     let limits = DecodeLimits {
         max_encoded_bytes: 1 << 20,

@@ -17,7 +17,7 @@ use kakehashi_status_list::bitstring::{
     DecodedBitstringStatusList, MIN_ENTRIES, StatusPurpose,
 };
 use kakehashi_status_list::{
-    Bits, CompressionLevel, DecodeLimits, EncodedStatusList, StatusList, StatusListAggregation,
+    Bits, Compression, DecodeLimits, EncodedStatusList, StatusList, StatusListAggregation,
     StatusListError, StatusListReference, StatusType, UnixTime, VerifyOptions,
     verify_status_list_token,
 };
@@ -140,7 +140,7 @@ fn token_status_list(r: &mut Runner) {
                 ours.set(*i, *s).map_err(e2s)?;
             }
             check(ours == list, "list built from listed_statuses differs")?;
-            let round = ours.encode(CompressionLevel::BEST, None).map_err(e2s)?;
+            let round = ours.encode(Compression::BEST, None).map_err(e2s)?;
             check(
                 round.decode(DecodeLimits::DEFAULT).map_err(e2s)? == list,
                 "re-encoded list differs",
@@ -203,7 +203,7 @@ fn token_status_list(r: &mut Runner) {
             check(list.as_bytes() == byte_array, "byte array differs")?;
             // Our compressor at the recommended level reproduces the spec's bytes.
             let ours = StatusList::from_bytes(encoded.bits, byte_array.clone())
-                .encode(CompressionLevel::BEST, None)
+                .encode(Compression::BEST, None)
                 .map_err(e2s)?;
             check(
                 ours.to_json() == v["json_status_list"],
