@@ -15,7 +15,9 @@
 #![deny(clippy::as_conversions)]
 
 mod error;
+pub mod jp;
 mod limits;
+pub mod publish;
 mod signature;
 pub mod tsl;
 mod verify;
