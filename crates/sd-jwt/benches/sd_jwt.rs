@@ -1,1 +1,122 @@
-fn main() {}
+//! Issue, present and verify a 10-claim SD-JWT VC, against the floor of two raw ES256
+//! verifications (issuer JWT + KB-JWT). Target: verify <= 1.1 x floor.
+//!
+//! cargo bench -p kakehashi-sd-jwt --bench sd_jwt
+
+#![allow(clippy::unwrap_used)] // benchmark setup: a failed unwrap is a broken benchmark
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use kakehashi_core::{UnixTime, b64};
+use kakehashi_crypto::{SignatureAlgorithm, Signer};
+use kakehashi_crypto_aws_lc::{SoftwareSigner, provider};
+use kakehashi_sd_jwt::{
+    ClaimPath, IssuerKey, KbJwtClaims, KeyBinding, Limits, SdJwt, SdJwtBuilder, Selection,
+    VcVerifyOptions, VerifyOptions, verify_sd_jwt_vc,
+};
+use serde_json::{Map, Value, json};
+
+const NOW: UnixTime = UnixTime(1_800_000_000);
+
+fn claims() -> Map<String, Value> {
+    let v = json!({
+        "iss": "https://www.tohoku.ac.jp", "iat": 1_790_000_000, "exp": 1_900_000_000,
+        "given_name": "Hanako", "family_name": "Yamada", "birthdate": "2001-04-02",
+        "student_id": "B9TB1234", "degree": "Bachelor of Engineering",
+        "degree_ja": "学士（工学）", "field_of_study": "Information Science",
+        "date_awarded": "2024-03-25", "gpa": 3.6, "eqf_level": 6
+    });
+    v.as_object().unwrap().clone()
+}
+
+fn fill(buf: &mut [u8]) {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    buf.fill(0x5a);
+    buf[..8].copy_from_slice(&n.to_le_bytes());
+}
+
+fn issue(issuer: &SoftwareSigner, holder: &SoftwareSigner) -> SdJwt {
+    SdJwtBuilder::sd_jwt_vc(claims(), "https://kakehashi.example/degree")
+        .conceal_all_top_level()
+        .holder_key(holder.public_jwk().clone())
+        .issue(&provider(), issuer, &mut fill)
+        .unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let p = provider();
+    let issuer = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
+    let holder = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
+    let issued = issue(&issuer, &holder);
+    assert_eq!(issued.disclosures().len(), 10);
+    let all: Vec<ClaimPath> = issued
+        .decode(&p, Limits::DEFAULT)
+        .unwrap()
+        .disclosure_paths()
+        .to_vec();
+    let kb = KbJwtClaims {
+        audience: "https://verifier.example".into(),
+        nonce: "n-0123456789".into(),
+        issued_at: NOW,
+    };
+    let present = || {
+        issued
+            .present(&p, &all, Selection::Exact, Limits::DEFAULT)
+            .unwrap()
+            .bind(&p, &holder, &kb, Limits::DEFAULT)
+            .unwrap()
+            .to_compact()
+    };
+    let presentation = present();
+    let mut base = VerifyOptions::new(NOW);
+    base.key_binding = KeyBinding::Required {
+        nonce: "n-0123456789",
+        audience: "https://verifier.example",
+    };
+    let options = VcVerifyOptions::new(base);
+    let verify = |text: &str| {
+        let sd_jwt = SdJwt::parse(text, Limits::DEFAULT).unwrap();
+        verify_sd_jwt_vc(sd_jwt, &p, IssuerKey::Jwk(issuer.public_jwk()), &options).unwrap()
+    };
+    assert_eq!(verify(&presentation).claims().len(), 15); // 13 claims + vct + cnf
+
+    // The floor: the two signature checks any verifier must do.
+    let jwt = issued.issuer_jwt();
+    let (jwt_input, jwt_sig) = jwt.rsplit_once('.').unwrap();
+    let jwt_sig = b64::decode(jwt_sig).unwrap();
+    let kb_jwt = presentation.rsplit('~').next().unwrap();
+    let (kb_input, kb_sig) = kb_jwt.rsplit_once('.').unwrap();
+    let kb_sig = b64::decode(kb_sig).unwrap();
+    let (ik, hk) = (issuer.public_jwk().clone(), holder.public_jwk().clone());
+
+    let mut g = c.benchmark_group("sd_jwt_vc_10_claims");
+    g.bench_function("issue", |b| b.iter(|| black_box(issue(&issuer, &holder))));
+    g.bench_function("present_with_kb", |b| b.iter(|| black_box(present())));
+    g.bench_function("verify_presentation", |b| {
+        b.iter(|| black_box(verify(black_box(&presentation))))
+    });
+    g.bench_function("floor_two_es256_verifies", |b| {
+        b.iter(|| {
+            p.verify_signature(
+                SignatureAlgorithm::Es256,
+                &ik,
+                black_box(jwt_input.as_bytes()),
+                &jwt_sig,
+            )
+            .unwrap();
+            p.verify_signature(
+                SignatureAlgorithm::Es256,
+                &hk,
+                black_box(kb_input.as_bytes()),
+                &kb_sig,
+            )
+            .unwrap();
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
