@@ -1,5 +1,7 @@
 //! The public API as other crates use it: issue, verify, refuse.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
 mod common;
 
 use common::{read_json, suite_dir};
@@ -279,7 +281,7 @@ fn x5c_and_header_jwk() {
     let token = issue_vc_jwt(&diploma(), &signer, Map::new()).unwrap();
     let verified = verify_vc_jwt(&token, &provider(), &VerifyOptions::at(now())).unwrap();
     assert_eq!(verified.key_source(), &KeySource::X5cLeaf);
-    assert_eq!(verified.certificate_chain(), &[cert.clone()]);
+    assert_eq!(verified.certificate_chain(), std::slice::from_ref(&cert));
     assert_eq!(verified.key(), signer.public_jwk());
     // A pinned key that is not the x5c leaf is a contradiction.
     let other = es256();
