@@ -31,6 +31,44 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// How long a writer waits for another writer before giving up with `Unavailable`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Bytes per database page (SQLite's default).
+const PAGE_SIZE: u64 = 4096;
+
+/// Settings for [`SqliteStore::open_with`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SqliteSettings {
+    /// Connections in the pool (readers run in parallel in WAL mode; writers queue).
+    pub max_connections: u32,
+    /// A quota on the database file (in 4 KiB pages, SQLite's default page size): writes past
+    /// it fail with [`StorageError::Full`], exactly as a full disk would. `None`: limited by the
+    /// disk only.
+    pub max_database_bytes: Option<u64>,
+}
+
+impl SqliteSettings {
+    /// Sets the pool size.
+    pub fn max_connections(mut self, max_connections: u32) -> Self {
+        self.max_connections = max_connections;
+        self
+    }
+
+    /// Sets a quota on the database size.
+    pub fn max_database_bytes(mut self, max_database_bytes: u64) -> Self {
+        self.max_database_bytes = Some(max_database_bytes);
+        self
+    }
+}
+
+impl Default for SqliteSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 4,
+            max_database_bytes: None,
+        }
+    }
+}
+
 /// The embedded store. Cheap to clone (a pool handle).
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -48,15 +86,27 @@ impl std::fmt::Debug for SqliteStore {
 impl SqliteStore {
     /// Opens (creating if missing) the database file at `path` and runs pending migrations.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StorageError> {
-        let options = SqliteConnectOptions::new()
+        Self::open_with(path, SqliteSettings::default()).await
+    }
+
+    /// [`SqliteStore::open`] with explicit settings.
+    pub async fn open_with(
+        path: impl AsRef<Path>,
+        settings: SqliteSettings,
+    ) -> Result<Self, StorageError> {
+        let mut options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
+        if let Some(max_bytes) = settings.max_database_bytes {
+            let pages = (max_bytes / PAGE_SIZE).max(1);
+            options = options.pragma("max_page_count", pages.to_string());
+        }
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(settings.max_connections.max(1))
             .connect_with(options)
             .await
             .map_err(|e| db_error("database", e))?;

@@ -3,7 +3,7 @@
 
 use kakehashi_storage::testing::{self, T0};
 use kakehashi_storage::{IssuerStore, StatusStore, StorageError};
-use kakehashi_storage_sqlite::SqliteStore;
+use kakehashi_storage_sqlite::{SqliteSettings, SqliteStore};
 
 /// A fresh directory under the target dir's temp space, removed at the end of the test.
 struct TempDir(std::path::PathBuf);
@@ -115,4 +115,43 @@ async fn unopenable_path_is_a_clean_error() {
         .await
         .unwrap_err();
     assert!(matches!(err, StorageError::Unavailable { .. }), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_database_is_a_clean_error() {
+    // A quota behaves like a full disk: SQLITE_FULL, mapped to `Full`, nothing half-written,
+    // and the store keeps serving reads.
+    let dir = TempDir::new("full");
+    let path = dir.0.join("kakehashi.db");
+    let store =
+        SqliteStore::open_with(&path, SqliteSettings::default().max_database_bytes(1 << 20))
+            .await
+            .unwrap();
+    let big = "x".repeat(64 * 1024);
+    let mut stored = 0;
+    let error = loop {
+        let mut credential = testing::sample_issued_credential(&format!("big-{stored}"));
+        credential.credential = big.clone();
+        match store.insert_issued_credential(&credential).await {
+            Ok(()) => stored += 1,
+            Err(e) => break e,
+        }
+        assert!(stored < 100, "the quota was never reached");
+    };
+    assert!(matches!(error, StorageError::Full), "{error:?}");
+    assert!(stored > 0);
+    assert!(matches!(
+        store.issued_credential(&format!("big-{stored}")).await,
+        Err(StorageError::NotFound { .. })
+    ));
+    assert_eq!(
+        store
+            .issued_credential("big-0")
+            .await
+            .unwrap()
+            .credential
+            .len(),
+        big.len()
+    );
+    store.close().await;
 }

@@ -62,7 +62,9 @@ pub struct SigningKey {
 
 /// Signing keys and their rotation.
 pub trait KeyStore: Send + Sync {
-    /// Stores a new key, not current. `Conflict` if the id exists.
+    /// Stores a key as given. `Conflict` if the id exists, or if it is marked current while
+    /// another key of the owner is (normally insert with `current: false`, then
+    /// [`KeyStore::make_signing_key_current`]).
     fn insert_signing_key(
         &self,
         key: &SigningKey,
@@ -87,8 +89,10 @@ pub trait KeyStore: Send + Sync {
         owner: &str,
     ) -> impl Future<Output = Result<SigningKey, StorageError>> + Send;
 
-    /// Makes `id` the current key of its owner, atomically un-marking the previous one.
-    /// `NotFound` if the key is unknown, `WrongState` if it is retired.
+    /// Makes `id` the current key of its owner, atomically un-marking the previous one (one
+    /// transaction; a unique index guarantees at most one current key per owner, so two nodes
+    /// rotating at once give one winner and one `Conflict`). `NotFound` if the key is unknown,
+    /// `WrongState` if it is retired.
     fn make_signing_key_current(
         &self,
         id: &str,

@@ -4,7 +4,8 @@
 //! file) and `kakehashi-storage-postgres` (many stateless nodes over one database) implement them.
 //! Routers are generic over `S: Store + Clone + Send + Sync + 'static`.
 //!
-//! Rules every implementation follows (the story suite in [`testing`] checks them):
+//! Rules every implementation follows (the story suite, `testing::run_all` behind the `testing`
+//! feature, checks them):
 //! - **Single use is atomic.** Codes, nonces, `jti`s and OpenID4VP responses are consumed by one
 //!   conditional `UPDATE … WHERE used_at IS NULL … RETURNING` (or a conditional upsert), so two
 //!   nodes racing on one database can never both succeed.

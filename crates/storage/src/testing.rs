@@ -522,6 +522,15 @@ pub async fn deferred_issuance<S: Store>(store: &S) {
     );
 }
 
+/// An issued credential without status or idempotency key, for tests.
+pub fn sample_issued_credential(id: &str) -> IssuedCredential {
+    IssuedCredential {
+        status: None,
+        idempotency_key: None,
+        ..issued(id, None, 0)
+    }
+}
+
 fn issued(id: &str, key: Option<&str>, index: u32) -> IssuedCredential {
     IssuedCredential {
         id: id.into(),
