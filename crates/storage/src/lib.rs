@@ -64,3 +64,33 @@ impl<T> Store for T where
         + Sync
 {
 }
+
+#[cfg(test)]
+mod tests {
+    use kakehashi_core::UnixTime;
+
+    use super::*;
+
+    /// Compile-time check: called through a generic `S: Store` (as axum handlers do), every
+    /// future is `Send`, so it can cross `tokio::spawn` and handler boundaries.
+    #[allow(dead_code)]
+    fn futures_are_send_through_generics<S: Store + Clone + 'static>(store: &S) {
+        fn is_send<T: Send>(_: T) {}
+        let now = UnixTime(0);
+        is_send(store.consume_c_nonce("n", now));
+        is_send(store.redeem_pre_authorized_code(b"c", None, now));
+        is_send(store.accept_response("s", "r", now));
+        is_send(store.update_status_list("l", 0, &[], &[], now));
+        is_send(store.current_signing_key("issuer"));
+        is_send(store.append_audit(&AuditEntry {
+            sequence: 0,
+            at: now,
+            actor: String::new(),
+            action: String::new(),
+            target: String::new(),
+            details: serde_json::Value::Null,
+        }));
+        let owned = store.clone();
+        is_send(async move { owned.stored_credentials().await });
+    }
+}
