@@ -12,9 +12,11 @@ pub mod credential;
 pub mod dpop;
 mod error;
 pub mod form;
+pub mod issuer;
 pub mod metadata;
 pub mod oauth;
 pub mod offer;
 pub mod proof;
+pub mod wallet;
 
 pub use error::Oid4vciError;
