@@ -97,6 +97,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("verify_presentation", |b| {
         b.iter(|| black_box(verify(black_box(&presentation))))
     });
+    // Everything but the signatures: parse, hash and apply the Disclosures (holder view).
+    g.bench_function("parse_and_decode_no_signatures", |b| {
+        b.iter(|| {
+            let sd_jwt = SdJwt::parse(black_box(&presentation), Limits::DEFAULT).unwrap();
+            black_box(sd_jwt.decode(&p, Limits::DEFAULT).unwrap())
+        })
+    });
     g.bench_function("floor_two_es256_verifies", |b| {
         b.iter(|| {
             p.verify_signature(

@@ -354,3 +354,92 @@ pub(crate) fn std_base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kakehashi_crypto::SignatureAlgorithm;
+    use kakehashi_crypto_aws_lc::{SoftwareSigner, provider};
+    use serde_json::json;
+
+    fn zero(buf: &mut [u8]) {
+        buf.fill(7);
+    }
+
+    #[test]
+    fn payload_layout() {
+        let signer = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
+        let claims = json!({"a": 1, "b": {"c": 2, "d": 3}, "l": [1, 2]});
+        let path = |p: &str| ClaimPath::from_pointer(p, &claims).unwrap();
+        let mut counter = 0u8;
+        let mut fill = |buf: &mut [u8]| {
+            counter += 1;
+            buf.fill(counter);
+        };
+        let s = SdJwtBuilder::new(claims.as_object().unwrap().clone())
+            .conceal(path("/b/c"))
+            .conceal(path("/b"))
+            .conceal(path("/l/1"))
+            .decoys_per_object(2)
+            .issue(&provider(), &signer, &mut fill)
+            .unwrap();
+        let payload = s
+            .unverified_payload(kakehashi_core::JsonLimits::DEFAULT)
+            .unwrap();
+        let keys: Vec<&str> = payload.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["_sd", "a", "l", "_sd_alg"],
+            "_sd first, _sd_alg last"
+        );
+        let sd = payload["_sd"].as_array().unwrap();
+        assert_eq!(sd.len(), 3, "one digest and two decoys");
+        assert!(
+            sd.windows(2).all(|w| w[0].as_str() < w[1].as_str()),
+            "sorted"
+        );
+        assert_eq!(payload["l"][0], 1);
+        assert!(payload["l"][1]["..."].is_string());
+        // Children are made before their parent: /b/c, then /b; /l/1 last.
+        let names: Vec<Option<&str>> = s.disclosures().iter().map(Disclosure::name).collect();
+        assert_eq!(names, [Some("c"), Some("b"), None]);
+        assert_eq!(s.disclosures()[1].value()["d"], 3);
+        assert_eq!(s.header().typ(), None);
+    }
+
+    #[test]
+    fn refusals() {
+        let signer = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
+        let issue = |claims: serde_json::Value, path: ClaimPath| {
+            SdJwtBuilder::new(claims.as_object().unwrap().clone())
+                .conceal(path)
+                .issue(&provider(), &signer, &mut zero)
+        };
+        let deep = ClaimPath(vec![
+            PathSegment::Key("a".into()),
+            PathSegment::Key("x".into()),
+        ]);
+        assert!(matches!(
+            issue(json!({"a": 1}), deep),
+            Err(SdJwtError::UnknownClaimPath(_))
+        ));
+        let idx = ClaimPath(vec![PathSegment::Key("a".into()), PathSegment::Index(3)]);
+        assert!(matches!(
+            issue(json!({"a": [1]}), idx),
+            Err(SdJwtError::UnknownClaimPath(_))
+        ));
+        assert!(matches!(
+            issue(json!({"a": [{"...": "x"}]}), ClaimPath::top("a")),
+            Err(SdJwtError::ReservedClaimName(_))
+        ));
+        assert!(matches!(
+            issue(json!({"_sd_alg": "x", "a": 1}), ClaimPath::top("a")),
+            Err(SdJwtError::ReservedClaimName(_))
+        ));
+        assert!(matches!(
+            issue(json!({"a": 1}), ClaimPath::default()),
+            Err(SdJwtError::UnknownClaimPath(_))
+        ));
+        assert_eq!(std_base64(&[0xfb, 0xff]), "+/8=");
+    }
+}

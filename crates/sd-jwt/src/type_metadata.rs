@@ -560,3 +560,61 @@ impl<'a> ValueRef<'a> {
         ValueRef::Value(v)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kakehashi_crypto_aws_lc::provider;
+
+    #[test]
+    fn patterns() {
+        let path = [PathSegment::Key("d".into()), PathSegment::Index(2)];
+        assert!(pattern_matches(
+            &[PathPattern::Key("d".into()), PathPattern::AnyElement],
+            &path
+        ));
+        assert!(pattern_matches(
+            &[PathPattern::Key("d".into()), PathPattern::Index(2)],
+            &path
+        ));
+        assert!(!pattern_matches(
+            &[PathPattern::Key("d".into()), PathPattern::Index(1)],
+            &path
+        ));
+        assert!(!pattern_matches(&[PathPattern::Key("d".into())], &path));
+        assert!(!pattern_matches(
+            &[PathPattern::AnyElement, PathPattern::AnyElement],
+            &path
+        ));
+        assert_eq!(
+            pattern_string(&[
+                PathPattern::Key("a".into()),
+                PathPattern::AnyElement,
+                PathPattern::Index(0)
+            ]),
+            "[\"a\",null,0]"
+        );
+    }
+
+    #[test]
+    fn integrity_strings() {
+        let p = provider();
+        let doc = b"{}";
+        // sha256("{}") in standard base64.
+        let good = "sha256-RBNvo1WzZ4oRRq0W9+hknpT7T8If536DEMBg9hyq/4o=";
+        assert!(check_integrity(&p, doc, good, "d").is_ok());
+        assert!(check_integrity(&p, doc, &format!("{good}?ct=application/json"), "d").is_ok());
+        assert!(check_integrity(&p, doc, good.trim_end_matches('='), "d").is_ok());
+        assert!(check_integrity(&p, b"{ }", good, "d").is_err());
+        assert!(check_integrity(&p, doc, "", "d").is_err());
+        assert!(
+            check_integrity(
+                &p,
+                doc,
+                "sha256-RBNvo1WzZ4oRRq0W9-hknpT7T8If536DEMBg9hyq_4o",
+                "d"
+            )
+            .is_err()
+        );
+    }
+}

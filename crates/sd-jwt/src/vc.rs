@@ -251,3 +251,60 @@ fn key_from_metadata(
     let key = PublicJwk::from_json(chosen).map_err(|e| SdJwtError::IssuerKey(e.to_string()))?;
     Ok((issuer.to_owned(), key))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kakehashi_jose::JwsHeader;
+    use serde_json::json;
+
+    fn header(v: Value) -> JwsHeader {
+        JwsHeader::from_members(v.as_object().unwrap().clone(), &[]).unwrap()
+    }
+
+    #[test]
+    fn metadata_key_selection() {
+        let k1 = json!({"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"k1"});
+        let k2 = json!({"kty":"OKP","crv":"Ed25519","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","kid":"k2"});
+        let doc = json!({"issuer": "https://i.example", "jwks": {"keys": [k1, k2]}});
+        let payload = json!({"iss": "https://i.example"})
+            .as_object()
+            .unwrap()
+            .clone();
+        let h = header(json!({"alg":"EdDSA","kid":"k2"}));
+        let (_, key) = key_from_metadata(&doc, &h, &payload).unwrap();
+        assert_eq!(key.kid(), Some("k2"));
+        let no_kid = header(json!({"alg":"EdDSA"}));
+        assert!(matches!(
+            key_from_metadata(&doc, &no_kid, &payload),
+            Err(SdJwtError::IssuerKey(_))
+        ));
+        let unknown = header(json!({"alg":"EdDSA","kid":"k9"}));
+        assert!(matches!(
+            key_from_metadata(&doc, &unknown, &payload),
+            Err(SdJwtError::IssuerKey(_))
+        ));
+        let other = json!({"iss": "https://evil.example"})
+            .as_object()
+            .unwrap()
+            .clone();
+        assert!(matches!(
+            key_from_metadata(&doc, &h, &other),
+            Err(SdJwtError::IssuerMismatch { .. })
+        ));
+        let both =
+            json!({"issuer": "https://i.example", "jwks": {"keys": []}, "jwks_uri": "https://x"});
+        assert!(matches!(
+            key_from_metadata(&both, &h, &payload),
+            Err(SdJwtError::IssuerKey(_))
+        ));
+    }
+
+    #[test]
+    fn typ_rules() {
+        assert!(check_typ(&header(json!({"alg":"ES256","typ":"dc+sd-jwt"})), false).is_ok());
+        assert!(check_typ(&header(json!({"alg":"ES256","typ":"vc+sd-jwt"})), false).is_err());
+        assert!(check_typ(&header(json!({"alg":"ES256","typ":"vc+sd-jwt"})), true).is_ok());
+        assert!(check_typ(&header(json!({"alg":"ES256"})), true).is_err());
+    }
+}

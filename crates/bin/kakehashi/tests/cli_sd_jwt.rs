@@ -103,6 +103,8 @@ fn issue_present_verify_round_trip() {
         &[
             "sd-jwt",
             "present",
+            "--issuer-key",
+            &issuer_pub,
             "--holder-key",
             &holder_priv,
             "--disclose",
@@ -142,6 +144,21 @@ fn issue_present_verify_round_trip() {
     assert_eq!(claims["vct"], "https://kakehashi.example/degree");
     assert!(claims.get("given_name").is_none());
     assert!(claims.get("_sd").is_none() && claims.get("_sd_alg").is_none());
+
+    // The holder refuses an SD-JWT that does not verify under the issuer key.
+    let o = kakehashi(
+        &[
+            "sd-jwt",
+            "present",
+            "--issuer-key",
+            &holder_priv,
+            "--now",
+            "1800000100",
+            "-",
+        ],
+        Some(&issued),
+    );
+    assert_eq!(o.status.code(), Some(1));
 
     // Wrong nonce, and a tampered disclosure list: exit 1 with a one-line reason.
     let o = kakehashi(

@@ -82,6 +82,10 @@ pub struct IssueArgs {
 
 #[derive(clap::Args)]
 pub struct PresentArgs {
+    /// Issuer public JWK file: verify the issued SD-JWT before presenting it (RFC 9901
+    /// section 7.2). Without it the SD-JWT is only decoded.
+    #[arg(long, value_name = "JWK_FILE")]
+    issuer_key: Option<PathBuf>,
     /// Holder private JWK file; signs the KB-JWT (needs --nonce and --aud).
     #[arg(long, value_name = "JWK_FILE", requires_all = ["nonce", "aud"])]
     holder_key: Option<PathBuf>,
@@ -267,6 +271,13 @@ fn present(a: PresentArgs) -> anyhow::Result<ExitCode> {
     let text = read_text(a.input.as_deref())?;
     let p = provider();
     let sd_jwt = SdJwt::parse(&text, Limits::DEFAULT)?;
+    if let Some(key) = &a.issuer_key {
+        let options = VerifyOptions::new(now_or(a.now));
+        sd_jwt
+            .clone()
+            .verify(&p, &public_key(key)?, &options)
+            .context("the issued SD-JWT does not verify")?;
+    }
     let decoded = sd_jwt.decode(&p, Limits::DEFAULT)?;
     let root = Value::Object(decoded.claims().clone());
     let paths = a
