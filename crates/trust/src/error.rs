@@ -98,6 +98,12 @@ pub enum TrustError {
         service_type: String,
         status: String,
     },
+    /// A rule applied to the service but the certificate does not meet it.
+    #[error("rule {rule}: {reason}")]
+    RuleNotSatisfied { rule: String, reason: String },
+    /// None of the lists given is verified and anchored in a scheme the policy knows.
+    #[error("no anchored trusted list of a known scheme was given")]
+    NoUsableList,
     /// The policy file is invalid.
     #[error("policy: {0}")]
     Policy(String),

@@ -17,14 +17,17 @@
 mod error;
 pub mod jp;
 mod limits;
+pub mod policy;
 pub mod publish;
 mod signature;
 pub mod tsl;
 mod verify;
+pub mod x509;
 
 pub use error::TrustError;
 pub use kakehashi_core::UnixTime;
 pub use limits::Limits;
+pub use policy::{RecognitionPolicy, TrustClass, TrustDecision, evaluate};
 
 pub use signature::{SignatureInfo, SignerCertificate};
 pub use tsl::{TrustedList, parse_list};

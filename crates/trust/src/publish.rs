@@ -508,7 +508,6 @@ fn provider(
             &s.status,
             &s.status_starting_time,
             &certs,
-            true,
         )?;
         if !s.history.is_empty() {
             x.push_str("<ServiceHistory>");
@@ -520,7 +519,6 @@ fn provider(
                     &h.status,
                     &h.status_starting_time,
                     &certs,
-                    false,
                 )?;
             }
             x.push_str("</ServiceHistory>");
@@ -538,7 +536,6 @@ fn service_information(
     status: &str,
     starting: &str,
     certs: &[Vec<u8>],
-    extensions: bool,
 ) -> Result<(), TrustError> {
     let start = UnixTime::parse_rfc3339(starting)
         .map_err(|e| TrustError::Publish(format!("status_starting_time: {e}")))?;
@@ -562,7 +559,8 @@ fn service_information(
         esc(status)
     );
     let has_ext = !s.qualification.is_empty() || !s.additional_information.is_empty();
-    if extensions && has_ext {
+    // History instances repeat the extensions: status history is evaluated with them.
+    if has_ext {
         x.push_str("<ServiceInformationExtensions>");
         for a in &s.additional_information {
             let _ = write!(
