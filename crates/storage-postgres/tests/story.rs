@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use kakehashi_storage::testing::{self, T0};
-use kakehashi_storage::{IssuerStore, StatusStore, StorageError, VerifierStore};
+use kakehashi_storage::{IssuerStore, KeyStore, StatusStore, StorageError, VerifierStore};
 use kakehashi_storage_postgres::{PoolSettings, PostgresStore};
 
 const URL_VARIABLE: &str = "KAKEHASHI_TEST_DATABASE_URL";
@@ -138,6 +138,32 @@ async fn two_nodes_race_on_one_database() {
     );
     for r in [x, y].into_iter().filter(Result::is_err) {
         assert!(matches!(r, Err(StorageError::StaleVersion { .. })), "{r:?}");
+    }
+
+    // Key rotation on two nodes at once: never two current keys; a loser sees `Conflict`.
+    for round in 0..10 {
+        let owner = format!("rotating-{round}");
+        for k in ["a", "b", "c"] {
+            let key = testing::sample_signing_key(&format!("{owner}-{k}"), &owner, T0);
+            a.insert_signing_key(&key).await.unwrap();
+        }
+        a.make_signing_key_current(&format!("{owner}-a"))
+            .await
+            .unwrap();
+        let (kb, kc) = (format!("{owner}-b"), format!("{owner}-c"));
+        let (x, y) = tokio::join!(
+            a.make_signing_key_current(&kb),
+            b.make_signing_key_current(&kc),
+        );
+        for r in [&x, &y] {
+            assert!(
+                matches!(r, Ok(()) | Err(StorageError::Conflict { .. })),
+                "{r:?}"
+            );
+        }
+        assert!(x.is_ok() || y.is_ok(), "{x:?} {y:?}");
+        let active = a.active_signing_keys(&owner).await.unwrap();
+        assert_eq!(active.iter().filter(|k| k.current).count(), 1, "{active:?}");
     }
 
     b.close().await;
