@@ -31,4 +31,7 @@ pub use policy::{RecognitionPolicy, TrustClass, TrustDecision, evaluate};
 
 pub use signature::{SignatureInfo, SignerCertificate};
 pub use tsl::{TrustedList, parse_list};
-pub use verify::{Anchoring, ListAnchors, VerifiedTrustedList, VerifyOptions, verify_list};
+pub use verify::{
+    Anchoring, ListAnchors, MAX_GRACE_PERIOD_SECONDS, VerifiedTrustedList, VerifyOptions,
+    verify_list, verify_list_with,
+};

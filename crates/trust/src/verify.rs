@@ -79,6 +79,20 @@ pub struct VerifyOptions {
     pub grace_period_seconds: i64,
 }
 
+impl VerifyOptions {
+    /// Sets the grace period after `NextUpdate`, clamped to [`MAX_GRACE_PERIOD_SECONDS`].
+    pub fn with_grace_period(mut self, seconds: i64) -> Self {
+        self.grace_period_seconds = seconds.clamp(0, MAX_GRACE_PERIOD_SECONDS);
+        self
+    }
+
+    /// Sets the size caps.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
 /// A list whose signature, anchoring and freshness were checked at `verified_at`. Only
 /// [`verify_list`] builds one.
 #[derive(Debug, Clone, PartialEq, Eq)]

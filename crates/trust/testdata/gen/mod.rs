@@ -18,7 +18,12 @@
 //!                                                QcType eseal)
 //! ```
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::too_many_arguments)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_arguments
+)]
 
 use std::path::Path;
 use std::sync::Arc;
