@@ -177,6 +177,12 @@ pub fn check_credential_structure(credential: &Value) -> Result<CredentialView, 
     let obj = credential
         .as_object()
         .ok_or(VcError::NotAnObject("credential"))?;
+    credential_view(obj.clone())
+}
+
+/// Checks a credential object and keeps it (no copy: verification hands over the payload).
+pub(crate) fn credential_view(document: Map<String, Value>) -> Result<CredentialView, VcError> {
+    let obj = &document;
     let context = check_context(obj)?;
     let types = check_types(obj, "type", &context)?;
     if !types.iter().any(|t| t == "VerifiableCredential") {
@@ -211,7 +217,7 @@ pub fn check_credential_structure(credential: &Value) -> Result<CredentialView, 
         typed_objects(obj, property, &context)?;
     }
     Ok(CredentialView {
-        document: obj.clone(),
+        document,
         id,
         types,
         issuer,

@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 
 use crate::error::{VcError, snippet};
 use crate::model::{
-    CredentialView, PresentationView, PresentedCredential, check_credential_structure,
-    check_presentation, parse_date_time_stamp,
+    CredentialView, PresentationView, PresentedCredential, check_presentation, credential_view,
+    parse_date_time_stamp,
 };
 use crate::schema::{SchemaCheck, SchemaResolver, validate_schemas};
 
@@ -190,21 +190,15 @@ pub fn verify_vc_jwt(
 ) -> Result<VerifiedCredential, VcError> {
     let token = token.trim();
     let jws = parse_envelope(token, options, VC_JWT_TYP, "vc")?;
-    let unverified = jws
-        .unverified_claims(options.limits)
-        .map_err(VcError::Jose)?;
-    let claimed_issuer = claimed_issuer(&unverified, "issuer");
-    let (key, key_source, certificate_chain) =
-        select_key(jws.header(), options, claimed_issuer.as_deref())?;
+    let (key, key_source, certificate_chain) = select_key(&jws, options, "issuer")?;
     let verified = jws.verify(provider, &key)?;
     let header = verified.header().clone();
     let claims = verified.claims(options.limits)?;
     refuse_legacy_claims(&claims)?;
     check_time_claims(&claims, options)?;
-    let document = Value::Object(claims);
-    let view = check_credential_structure(&document)?;
+    let view = credential_view(claims)?;
     view.check_validity(options.now, options.skew_seconds)?;
-    if let Some(iss) = document.get("iss") {
+    if let Some(iss) = view.document().get("iss") {
         let iss = iss.as_str().ok_or(JoseError::ClaimType("iss"))?;
         if iss != view.issuer() {
             return Err(VcError::IssuerMismatch {
@@ -302,12 +296,7 @@ pub fn verify_vp_jwt(
 ) -> Result<VerifiedPresentation, VcError> {
     let token = token.trim();
     let jws = parse_envelope(token, options, VP_JWT_TYP, "vp")?;
-    let unverified = jws
-        .unverified_claims(options.limits)
-        .map_err(VcError::Jose)?;
-    let claimed_holder = claimed_issuer(&unverified, "holder");
-    let (key, key_source, certificate_chain) =
-        select_key(jws.header(), options, claimed_holder.as_deref())?;
+    let (key, key_source, certificate_chain) = select_key(&jws, options, "holder")?;
     let verified = jws.verify(provider, &key)?;
     let header = verified.header().clone();
     let claims = verified.claims(options.limits)?;
@@ -425,8 +414,9 @@ fn looks_like_cose(token: &str) -> bool {
     !token.contains('.') && (lower.as_deref() == Some("d284") || token.starts_with("0oR"))
 }
 
-/// The identifier a token claims to come from, used only to look up a key.
-fn claimed_issuer(claims: &Map<String, Value>, property: &str) -> Option<String> {
+/// The identifier an unverified token claims to come from, used only to look up a key.
+fn claimed_issuer(jws: &UnverifiedJws, limits: JsonLimits, property: &str) -> Option<String> {
+    let claims = jws.unverified_claims(limits).ok()?;
     if let Some(iss) = claims.get("iss").and_then(Value::as_str) {
         return Some(iss.to_owned());
     }
@@ -440,10 +430,11 @@ fn claimed_issuer(claims: &Map<String, Value>, property: &str) -> Option<String>
 /// Chooses the verification key: pinned, resolved, `x5c` leaf, then `jwk` header. Header
 /// keys must agree with a pinned or resolved key.
 fn select_key(
-    header: &JwsHeader,
+    jws: &UnverifiedJws,
     options: &VerifyOptions<'_>,
-    issuer: Option<&str>,
+    issuer_property: &str,
 ) -> Result<(PublicJwk, KeySource, Vec<Vec<u8>>), VcError> {
+    let header = jws.header();
     let chain = header.x5c()?;
     let leaf = chain
         .first()
@@ -452,10 +443,12 @@ fn select_key(
     let header_jwk = header.jwk()?;
     let chosen = match options.key {
         Some(key) => Some((key.clone(), KeySource::Given)),
-        None => options
-            .resolver
-            .and_then(|r| r.resolve(header.kid(), issuer))
-            .map(|k| (k, KeySource::Resolved)),
+        None => options.resolver.and_then(|r| {
+            // Only read the unauthenticated payload when a resolver needs the issuer.
+            let issuer = claimed_issuer(jws, options.limits, issuer_property);
+            r.resolve(header.kid(), issuer.as_deref())
+                .map(|k| (k, KeySource::Resolved))
+        }),
     };
     let same = |a: &PublicJwk, b: &PublicJwk| a.public_key_bytes() == b.public_key_bytes();
     match chosen {
