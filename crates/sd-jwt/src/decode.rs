@@ -3,8 +3,6 @@
 //! RFC is applied, and each Disclosure's position is recorded for presentation and for
 //! SD-JWT VC / Type Metadata rules.
 
-use std::collections::{HashMap, HashSet};
-
 use kakehashi_crypto::{CryptoProvider, HashAlgorithm};
 use serde_json::{Map, Value};
 
@@ -74,28 +72,42 @@ pub(crate) fn process(
     limits: Limits,
     record: bool,
 ) -> Result<Processed, SdJwtError> {
-    let mut index = HashMap::with_capacity(disclosures.len());
-    let mut digests = Vec::with_capacity(disclosures.len());
-    for (i, d) in disclosures.iter().enumerate() {
-        let digest = d.digest(provider, hash);
-        if index.insert(digest.clone(), i).is_some() {
-            return Err(SdJwtError::DuplicateDisclosure(digest));
-        }
-        digests.push(digest);
+    // Sorted (digest, disclosure index) pairs: binary search beats hashing for the few dozen
+    // digests of a credential and cannot be degraded by crafted inputs.
+    let mut index: Vec<(String, usize)> = disclosures
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.digest(provider, hash), i))
+        .collect();
+    index.sort_unstable();
+    if let Some(w) = index.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(SdJwtError::DuplicateDisclosure(w[0].0.clone()));
     }
     let count = disclosures.len();
     let mut p = Processor {
         slots: disclosures.into_iter().map(Some).collect(),
         index,
-        seen: HashSet::with_capacity(count * 2),
+        seen: Vec::with_capacity(count * 2),
         paths: vec![None; count],
         records: record.then(Vec::new),
         path: Vec::new(),
         limits,
     };
     let claims = p.object(claims, 1, 0)?;
+    // RFC 9901 section 7.1 step 4: no digest may appear twice, decoys included.
+    p.seen.sort_unstable();
+    if let Some(w) = p.seen.windows(2).find(|w| w[0] == w[1]) {
+        return Err(SdJwtError::DuplicateDigest(w[0].clone()));
+    }
+    // Step 5: every Disclosure must have been referenced.
     if let Some(i) = p.slots.iter().position(Option::is_some) {
-        return Err(SdJwtError::UnreferencedDisclosure(digests.swap_remove(i)));
+        let digest = p
+            .index
+            .iter()
+            .find(|(_, j)| *j == i)
+            .map(|(d, _)| d.clone())
+            .unwrap_or_default();
+        return Err(SdJwtError::UnreferencedDisclosure(digest));
     }
     Ok(Processed {
         claims,
@@ -106,8 +118,8 @@ pub(crate) fn process(
 
 struct Processor {
     slots: Vec<Option<Disclosure>>,
-    index: HashMap<String, usize>,
-    seen: HashSet<String>,
+    index: Vec<(String, usize)>,
+    seen: Vec<String>,
     paths: Vec<Option<ClaimPath>>,
     records: Option<Vec<ClaimRecord>>,
     path: Vec<PathSegment>,
@@ -124,26 +136,24 @@ impl Processor {
         }
     }
 
-    /// Marks `digest` as seen and takes its Disclosure, if one was presented.
+    /// Notes `digest` as seen and takes its Disclosure, if one was presented.
     fn claim_digest(&mut self, digest: String) -> Result<Option<(usize, Disclosure)>, SdJwtError> {
-        let found = self.index.get(&digest).copied();
-        if !self.seen.insert(digest) {
-            // Either a digest repeated in the payload or a Disclosure value re-using one.
-            let digest = self.seen_digest_for_error(found);
-            return Err(SdJwtError::DuplicateDigest(digest));
-        }
-        Ok(found.and_then(|i| self.slots[i].take().map(|d| (i, d))))
-    }
-
-    fn seen_digest_for_error(&self, found: Option<usize>) -> String {
-        found
-            .and_then(|i| {
-                self.index
-                    .iter()
-                    .find(|(_, v)| **v == i)
-                    .map(|(k, _)| k.clone())
-            })
-            .unwrap_or_else(|| "(decoy or unknown)".into())
+        let found = self
+            .index
+            .binary_search_by(|(d, _)| d.as_str().cmp(digest.as_str()))
+            .ok()
+            .and_then(|pos| self.index.get(pos))
+            .map(|(_, i)| *i);
+        let taken = match found {
+            None => None,
+            Some(i) => match self.slots.get_mut(i).and_then(Option::take) {
+                Some(d) => Some((i, d)),
+                // The Disclosure was already placed: its digest is referenced twice.
+                None => return Err(SdJwtError::DuplicateDigest(digest)),
+            },
+        };
+        self.seen.push(digest);
+        Ok(taken)
     }
 
     fn value(&mut self, value: Value, depth: usize, sd_depth: usize) -> Result<Value, SdJwtError> {

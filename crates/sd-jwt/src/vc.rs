@@ -106,27 +106,30 @@ pub fn verify_sd_jwt_vc(
     check_typ(header, options.accept_legacy_typ)?;
     let mut untrusted_x5c = Vec::new();
     let mut metadata_issuer = None;
-    let key = match issuer_key {
-        IssuerKey::Jwk(k) => k.clone(),
+    let resolved;
+    let key: &PublicJwk = match issuer_key {
+        IssuerKey::Jwk(k) => k,
         IssuerKey::X5c => {
             untrusted_x5c = header.x5c().map_err(SdJwtError::jose("x5c"))?;
             let leaf = untrusted_x5c
                 .first()
                 .ok_or_else(|| SdJwtError::IssuerKey("no x5c header".into()))?;
-            PublicJwk::from_certificate_der(leaf)
-                .map_err(|e| SdJwtError::IssuerKey(e.to_string()))?
+            resolved = PublicJwk::from_certificate_der(leaf)
+                .map_err(|e| SdJwtError::IssuerKey(e.to_string()))?;
+            &resolved
         }
         IssuerKey::Metadata(doc) => {
             let payload = sd_jwt.unverified_payload(options.base.limits.json)?;
             let (issuer, key) = key_from_metadata(doc, header, &payload)?;
             metadata_issuer = Some(issuer);
-            key
+            resolved = key;
+            &resolved
         }
     };
     let mut base = options.base;
     base.typ = None;
     base.record_claims = base.record_claims || options.type_metadata.is_some();
-    let verified = sd_jwt.verify(provider, &key, &base)?;
+    let verified = sd_jwt.verify(provider, key, &base)?;
     for path in verified.disclosed_paths() {
         if let Some(PathSegment::Key(first)) = path.0.first()
             && VC_NEVER_DISCLOSABLE.contains(&first.as_str())
