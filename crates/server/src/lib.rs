@@ -1,0 +1,166 @@
+//! A Kakehashi node: loads configuration, opens the store (SQLite by default, PostgreSQL with a
+//! `postgres://` URL), composes the routers of the roles it serves, and adds health, readiness
+//! and Prometheus metrics. Nodes keep no flow state in memory: every flow is in the store, so
+//! many nodes can serve one PostgreSQL database.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod metrics;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use kakehashi_storage::{StorageError, Store};
+
+pub use config::{Config, ConfigError, Role};
+
+/// Why the node could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen { addr: SocketAddr, reason: String },
+    #[error("server failed: {0}")]
+    Serve(String),
+}
+
+/// The store a node runs on. Routers are generic over [`Store`]; this enum picks the backend once
+/// at start-up.
+#[derive(Clone)]
+pub enum AnyStore {
+    Sqlite(kakehashi_storage_sqlite::SqliteStore),
+    Postgres(kakehashi_storage_postgres::PostgresStore),
+}
+
+impl AnyStore {
+    /// Opens the store the configuration names; both run their migrations on open.
+    pub async fn open(config: &Config) -> Result<Self, ServerError> {
+        match config.database_url.as_deref() {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(
+                Self::Postgres(kakehashi_storage_postgres::PostgresStore::connect(url).await?),
+            ),
+            Some(url) => Err(ServerError::Config(ConfigError::Invalid(format!(
+                "database_url must be postgres://…, got {}",
+                kakehashi_storage::redact_database_url(url)
+            )))),
+            None => {
+                std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                    ConfigError::Invalid(format!(
+                        "cannot create data_dir {}: {e}",
+                        config.data_dir.display()
+                    ))
+                })?;
+                let path = config.data_dir.join("kakehashi.sqlite");
+                Ok(Self::Sqlite(
+                    kakehashi_storage_sqlite::SqliteStore::open(&path).await?,
+                ))
+            }
+        }
+    }
+
+    /// A short name for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// State shared by the node's own endpoints.
+#[derive(Clone)]
+pub struct NodeState<S> {
+    pub store: S,
+    pub config: Arc<Config>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+/// Health (the process is up), readiness (the store answers) and metrics, around the role
+/// routers the caller composed.
+pub fn node_router<S: Store + Clone + 'static>(state: NodeState<S>, roles: Router) -> Router {
+    let metrics = state.metrics.clone();
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready::<S>))
+        .route("/metrics", get(metrics_text::<S>))
+        .with_state(state)
+        .merge(roles)
+        .layer(axum::middleware::from_fn(move |req, next| {
+            metrics::track(metrics.clone(), req, next)
+        }))
+}
+
+async fn ready<S: Store + Clone + 'static>(State(state): State<NodeState<S>>) -> impl IntoResponse {
+    match state.store.status_list_ids().await {
+        Ok(_) => (StatusCode::OK, "ready".to_owned()),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {e}"))
+        }
+    }
+}
+
+async fn metrics_text<S: Store + Clone + 'static>(
+    State(state): State<NodeState<S>>,
+) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}
+
+/// Binds `addr` and serves `app` until Ctrl-C or SIGTERM, then drains in-flight requests.
+pub async fn serve(addr: SocketAddr, app: Router) -> Result<(), ServerError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| ServerError::Listen {
+            addr,
+            reason: e.to_string(),
+        })?;
+    serve_on(listener, app).await
+}
+
+/// Serves on an already bound listener (tests bind port 0).
+pub async fn serve_on(listener: tokio::net::TcpListener, app: Router) -> Result<(), ServerError> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| ServerError::Serve(e.to_string()))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}
