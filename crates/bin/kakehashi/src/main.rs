@@ -31,6 +31,10 @@ enum Command {
     /// Trusted lists (ETSI TS 119 612) and trust evaluation.
     #[command(subcommand)]
     Trust(cmd::trust::TrustCommand),
+    /// Run a Kakehashi node (every role, or those given with --role).
+    Serve(cmd::serve::ServeArgs),
+    /// Create or upgrade the database schema.
+    Migrate(cmd::serve::MigrateArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +43,8 @@ fn main() -> ExitCode {
         Command::SdJwt(c) => cmd::sd_jwt::run(c),
         Command::Vc(c) => cmd::vc::run(c),
         Command::Trust(c) => cmd::trust::run(c),
+        Command::Serve(a) => cmd::serve::serve(a),
+        Command::Migrate(a) => cmd::serve::migrate(a),
     };
     match result {
         Ok(code) => code,

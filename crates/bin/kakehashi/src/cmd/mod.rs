@@ -2,5 +2,6 @@
 
 pub mod common;
 pub mod sd_jwt;
+pub mod serve;
 pub mod trust;
 pub mod vc;

@@ -1,0 +1,146 @@
+//! `kakehashi serve` and `kakehashi migrate`: the long-running node and its database set-up.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use kakehashi_server::config::LogFormat;
+use kakehashi_server::{AnyStore, Config, NodeState, Role, metrics::Metrics, node_router};
+
+/// Options of `kakehashi serve`.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Configuration file (TOML, see kakehashi.example.toml). Environment variables override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Serve only these roles (repeatable): issuer, verifier, wallet, registry.
+    #[arg(long = "role", value_parser = parse_role)]
+    roles: Vec<Role>,
+    /// PostgreSQL URL (postgres://…); default SQLite in the data directory.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+    /// Data directory.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+/// Options of `kakehashi migrate`.
+#[derive(clap::Args)]
+pub struct MigrateArgs {
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long)]
+    database_url: Option<String>,
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).map_err(|e| e.to_string())
+}
+
+fn load(
+    path: Option<&std::path::Path>,
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+) -> anyhow::Result<Config> {
+    let env = |k: &str| std::env::var(k).ok();
+    let mut config = Config::load(path, &env).context("configuration")?;
+    if let Some(url) = database_url {
+        config.database_url = Some(url);
+    }
+    if let Some(dir) = data_dir {
+        config.data_dir = dir;
+    }
+    config.validate().context("configuration")?;
+    Ok(config)
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KAKEHASHI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    // A second initialisation (tests) is harmless: keep the first subscriber.
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Runs the node until Ctrl-C / SIGTERM.
+pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut config = load(args.config.as_deref(), args.database_url, args.data_dir)?;
+    if !args.roles.is_empty() {
+        config.roles = args.roles;
+    }
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    init_tracing(config.log_format);
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let mut config = config;
+        let store = AnyStore::open(&config)
+            .await
+            .context("cannot open the store")?;
+        tracing::info!(store = store.kind(), config = ?config, "starting");
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr().context("listener address")?;
+        // Without an explicit public URL, the node is reached where it listens.
+        if config.public_url == Config::default().public_url {
+            config.public_url = format!("http://{addr}");
+        }
+        let config = Arc::new(config);
+        let metrics = Arc::new(Metrics::new());
+        println!("Kakehashi node listening on http://{addr}");
+        for (path, what) in [
+            ("/healthz", "health"),
+            ("/readyz", "readiness"),
+            ("/metrics", "metrics"),
+        ] {
+            println!("  {what:<10} {}{path}", config.public_url);
+        }
+        let app = match store {
+            AnyStore::Sqlite(s) => node_router(
+                NodeState {
+                    store: s,
+                    config: config.clone(),
+                    metrics,
+                },
+                axum::Router::new(),
+            ),
+            AnyStore::Postgres(s) => node_router(
+                NodeState {
+                    store: s,
+                    config: config.clone(),
+                    metrics,
+                },
+                axum::Router::new(),
+            ),
+        };
+        kakehashi_server::serve_on(listener, app)
+            .await
+            .context("server")?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Creates or upgrades the database schema and exits.
+pub fn migrate(args: MigrateArgs) -> anyhow::Result<ExitCode> {
+    let config = load(args.config.as_deref(), args.database_url, args.data_dir)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        // Opening a store runs its migrations.
+        let store = AnyStore::open(&config).await.context("migration failed")?;
+        println!("{{\"migrated\": true, \"store\": \"{}\"}}", store.kind());
+        Ok(ExitCode::SUCCESS)
+    })
+}
