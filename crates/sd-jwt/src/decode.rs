@@ -93,7 +93,8 @@ pub(crate) fn process(
         path: Vec::new(),
         limits,
     };
-    let claims = p.object(claims, 1, 0)?;
+    let mut claims = claims;
+    p.object(&mut claims, 1, 0)?;
     // RFC 9901 section 7.1 step 4: no digest may appear twice, decoys included.
     p.seen.sort_unstable();
     if let Some(w) = p.seen.windows(2).find(|w| w[0] == w[1]) {
@@ -156,44 +157,66 @@ impl Processor {
         Ok(taken)
     }
 
-    fn value(&mut self, value: Value, depth: usize, sd_depth: usize) -> Result<Value, SdJwtError> {
+    /// Processes a value in place: objects and arrays are edited, not rebuilt, so a
+    /// credential's plain claims cost no allocation.
+    fn value(
+        &mut self,
+        value: &mut Value,
+        depth: usize,
+        sd_depth: usize,
+    ) -> Result<(), SdJwtError> {
         match value {
-            Value::Object(map) => Ok(Value::Object(self.object(map, depth, sd_depth)?)),
-            Value::Array(items) => Ok(Value::Array(self.array(items, depth, sd_depth)?)),
-            other => Ok(other),
+            Value::Object(map) => self.object(map, depth, sd_depth),
+            Value::Array(items) => self.array(items, depth, sd_depth),
+            _ => Ok(()),
         }
     }
 
-    fn object(
-        &mut self,
-        mut map: Map<String, Value>,
-        depth: usize,
-        sd_depth: usize,
-    ) -> Result<Map<String, Value>, SdJwtError> {
+    fn check_depth(&self, depth: usize) -> Result<(), SdJwtError> {
         if depth > self.limits.max_payload_depth {
             return Err(SdJwtError::TooDeep {
                 limit: self.limits.max_payload_depth,
             });
         }
+        Ok(())
+    }
+
+    fn check_sd_depth(&self, sd_depth: usize) -> Result<(), SdJwtError> {
+        if sd_depth > self.limits.max_disclosure_depth {
+            return Err(SdJwtError::TooDeep {
+                limit: self.limits.max_disclosure_depth,
+            });
+        }
+        Ok(())
+    }
+
+    fn object(
+        &mut self,
+        map: &mut Map<String, Value>,
+        depth: usize,
+        sd_depth: usize,
+    ) -> Result<(), SdJwtError> {
+        self.check_depth(depth)?;
         let sd = match map.shift_remove("_sd") {
             None => Vec::new(),
             Some(Value::Array(digests)) => digests,
             Some(_) => return Err(SdJwtError::MisplacedSd("\"_sd\" is not an array")),
         };
-        let mut out = Map::with_capacity(map.len() + sd.len());
-        for (name, value) in map {
-            if name == "..." {
-                return Err(SdJwtError::MisplacedEllipsis(
-                    "\"...\" used as an object member",
-                ));
+        if map.contains_key("...") {
+            return Err(SdJwtError::MisplacedEllipsis(
+                "\"...\" used as an object member",
+            ));
+        }
+        let recording = self.records.is_some();
+        for (name, value) in map.iter_mut() {
+            let container = matches!(value, Value::Object(_) | Value::Array(_));
+            if !(container || recording) {
+                continue;
             }
-            self.path.push(PathSegment::Key(name));
+            self.path.push(PathSegment::Key(name.clone()));
             self.record(ClaimSource::Plain);
-            let value = self.value(value, depth + 1, sd_depth)?;
-            let Some(PathSegment::Key(name)) = self.path.pop() else {
-                return Err(SdJwtError::Malformed("internal path stack"));
-            };
-            out.insert(name, value);
+            self.value(value, depth + 1, sd_depth)?;
+            self.path.pop();
         }
         for digest in sd {
             let Value::String(digest) = digest else {
@@ -202,45 +225,55 @@ impl Processor {
             let Some((i, disclosure)) = self.claim_digest(digest)? else {
                 continue;
             };
-            let (name, value) = disclosure.into_parts();
+            let (name, mut value) = disclosure.into_parts();
             let Some(name) = name else {
                 return Err(SdJwtError::DisclosureShape(
                     "array-element disclosure referenced from an object's \"_sd\"",
                 ));
             };
-            if out.contains_key(&name) {
+            if map.contains_key(&name) {
                 return Err(SdJwtError::ClaimNameCollision(name));
             }
-            if sd_depth + 1 > self.limits.max_disclosure_depth {
-                return Err(SdJwtError::TooDeep {
-                    limit: self.limits.max_disclosure_depth,
-                });
-            }
+            self.check_sd_depth(sd_depth + 1)?;
             self.path.push(PathSegment::Key(name));
             self.paths[i] = Some(ClaimPath(self.path.clone()));
             self.record(ClaimSource::Disclosed);
-            let value = self.value(value, depth + 1, sd_depth + 1)?;
+            self.value(&mut value, depth + 1, sd_depth + 1)?;
             let Some(PathSegment::Key(name)) = self.path.pop() else {
                 return Err(SdJwtError::Malformed("internal path stack"));
             };
-            out.insert(name, value);
+            map.insert(name, value);
         }
-        Ok(out)
+        Ok(())
     }
 
     fn array(
         &mut self,
-        items: Vec<Value>,
+        items: &mut Vec<Value>,
         depth: usize,
         sd_depth: usize,
-    ) -> Result<Vec<Value>, SdJwtError> {
-        if depth > self.limits.max_payload_depth {
-            return Err(SdJwtError::TooDeep {
-                limit: self.limits.max_payload_depth,
-            });
+    ) -> Result<(), SdJwtError> {
+        self.check_depth(depth)?;
+        let has_digests = items
+            .iter()
+            .any(|item| matches!(item, Value::Object(m) if m.contains_key("...")));
+        let recording = self.records.is_some();
+        if !has_digests {
+            for (position, item) in items.iter_mut().enumerate() {
+                let container = matches!(item, Value::Object(_) | Value::Array(_));
+                if !(container || recording) {
+                    continue;
+                }
+                self.path.push(PathSegment::Index(position));
+                self.record(ClaimSource::Plain);
+                self.value(item, depth + 1, sd_depth)?;
+                self.path.pop();
+            }
+            return Ok(());
         }
-        let mut out = Vec::with_capacity(items.len());
-        for (position, item) in items.into_iter().enumerate() {
+        let issued = std::mem::take(items);
+        items.reserve(issued.len());
+        for (position, item) in issued.into_iter().enumerate() {
             self.path.push(PathSegment::Index(position));
             match item {
                 Value::Object(mut m) if m.contains_key("...") => {
@@ -257,31 +290,29 @@ impl Processor {
                     match self.claim_digest(digest)? {
                         None => self.record(ClaimSource::Undisclosed),
                         Some((i, disclosure)) => {
-                            let (name, value) = disclosure.into_parts();
+                            let (name, mut value) = disclosure.into_parts();
                             if name.is_some() {
                                 return Err(SdJwtError::DisclosureShape(
                                     "object-property disclosure referenced from an array element",
                                 ));
                             }
-                            if sd_depth + 1 > self.limits.max_disclosure_depth {
-                                return Err(SdJwtError::TooDeep {
-                                    limit: self.limits.max_disclosure_depth,
-                                });
-                            }
+                            self.check_sd_depth(sd_depth + 1)?;
                             self.paths[i] = Some(ClaimPath(self.path.clone()));
                             self.record(ClaimSource::Disclosed);
-                            out.push(self.value(value, depth + 1, sd_depth + 1)?);
+                            self.value(&mut value, depth + 1, sd_depth + 1)?;
+                            items.push(value);
                         }
                     }
                 }
-                other => {
+                mut other => {
                     self.record(ClaimSource::Plain);
-                    out.push(self.value(other, depth + 1, sd_depth)?);
+                    self.value(&mut other, depth + 1, sd_depth)?;
+                    items.push(other);
                 }
             }
             self.path.pop();
         }
-        Ok(out)
+        Ok(())
     }
 }
 
