@@ -17,6 +17,7 @@
 mod error;
 pub mod jp;
 mod limits;
+pub mod lote;
 pub mod policy;
 pub mod publish;
 mod signature;

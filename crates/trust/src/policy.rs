@@ -380,8 +380,9 @@ pub struct LoadedLists {
     pub rejected: Vec<(String, TrustError)>,
 }
 
-/// Verifies a set of lists with the policy's pins: LOTLs against the EU pins, then every other
-/// list through a verified LOTL (territory pointer) or a JP pin.
+/// Verifies a set of lists (TS 119 612 XML or TS 119 602 LoTE, by content) with the policy's
+/// pins: LOTLs against the EU pins, then every other list through a verified LOTL (territory
+/// pointer) or a JP pin.
 pub fn load_lists(
     lists: &[(String, Vec<u8>)],
     policy: &RecognitionPolicy,

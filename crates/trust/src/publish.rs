@@ -30,6 +30,17 @@ pub enum ListKind {
     Jplist,
 }
 
+impl ListKind {
+    /// The `TSLType` (or `LoTEType`) URI of this kind.
+    pub fn tsl_type(self) -> &'static str {
+        match self {
+            ListKind::Lotl => uri::TSL_TYPE_EU_LOTL,
+            ListKind::Eu => uri::TSL_TYPE_EU_GENERIC,
+            ListKind::Jplist => jp::TSL_TYPE_JPLIST,
+        }
+    }
+}
+
 /// A multilingual value: language tag → text (`{ en = "…", ja = "…" }`).
 pub type Names = BTreeMap<String, String>;
 

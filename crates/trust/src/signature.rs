@@ -45,7 +45,7 @@ impl SignerCertificate {
     pub(crate) fn from_der(der: Vec<u8>) -> Result<Self, TrustError> {
         let cert = CertificateInner::<Raw>::from_der(&der)
             .map_err(|e| TrustError::SignerCertificate(format!("not an X.509 certificate: {e}")))?;
-        let subject = cert.tbs_certificate().subject().to_string();
+        let subject = crate::x509::dn_string(cert.tbs_certificate().subject());
         let sha256 = sha2::Sha256::digest(&der).into();
         Ok(SignerCertificate {
             der,

@@ -190,6 +190,18 @@ pub fn verify_list_with(
     // The signature first: nothing of an unsigned or altered document is interpreted.
     let signature = verify_enveloped(text, &doc, limits)?;
     let list = list_from_document(&doc, limits)?;
+    anchor_and_check(list, signature, anchors, now, options)
+}
+
+/// The checks after the signature, shared by XML lists and LoTEs: signer validity at
+/// `ListIssueDateTime`, anchoring, freshness.
+pub(crate) fn anchor_and_check(
+    list: TrustedList,
+    signature: SignatureInfo,
+    anchors: ListAnchors<'_>,
+    now: UnixTime,
+    options: &VerifyOptions,
+) -> Result<VerifiedTrustedList, TrustError> {
     let issue_date = list.scheme.issue_date;
     check_validity_at(signature.signer.der(), issue_date)?;
 

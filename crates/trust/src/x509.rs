@@ -235,8 +235,8 @@ pub fn inspect_certificate(der: &[u8]) -> Result<CertificateInfo, TrustError> {
         subject_attributes.push(oid);
     }
     Ok(CertificateInfo {
-        subject: tbs.subject().to_string(),
-        issuer: tbs.issuer().to_string(),
+        subject: dn_string(tbs.subject()),
+        issuer: dn_string(tbs.issuer()),
         key_usage,
         policies,
         extended_key_usage,
@@ -244,6 +244,65 @@ pub fn inspect_certificate(der: &[u8]) -> Result<CertificateInfo, TrustError> {
         organization_identifier,
         subject_attributes,
     })
+}
+
+/// RFC 4514-style string of a DN (most specific attribute first) with readable values for the
+/// attributes trust lists and seals use, `organizationIdentifier` included; other values hex.
+pub fn dn_string(name: &x509_cert::name::Name) -> String {
+    let mut parts = Vec::new();
+    for rdn in name.iter_rdn() {
+        let attrs: Vec<String> = rdn
+            .iter()
+            .map(|atv| {
+                let oid = atv.oid.to_string();
+                let key = match oid.as_str() {
+                    "2.5.4.3" => "CN",
+                    "2.5.4.6" => "C",
+                    "2.5.4.7" => "L",
+                    "2.5.4.8" => "ST",
+                    "2.5.4.10" => "O",
+                    "2.5.4.11" => "OU",
+                    "2.5.4.4" => "SN",
+                    "2.5.4.42" => "GN",
+                    "2.5.4.5" => "serialNumber",
+                    OID_ORGANIZATION_IDENTIFIER => "organizationIdentifier",
+                    "1.2.840.113549.1.9.1" => "emailAddress",
+                    _ => "",
+                };
+                let key = if key.is_empty() {
+                    oid.clone()
+                } else {
+                    key.to_owned()
+                };
+                let value = directory_string(&atv.value)
+                    .or_else(|_| {
+                        atv.value
+                            .decode_as::<x509_cert::der::asn1::Ia5StringRef<'_>>()
+                            .map(|s| s.as_str().to_owned())
+                            .map_err(|_| ())
+                    })
+                    .map(|v| escape_dn(&v))
+                    .unwrap_or_else(|_| format!("#{}", crate::signature::hex(atv.value.value())));
+                format!("{key}={value}")
+            })
+            .collect();
+        parts.push(attrs.join("+"));
+    }
+    parts.reverse();
+    parts.join(",")
+}
+
+fn escape_dn(v: &str) -> String {
+    let mut o = String::with_capacity(v.len());
+    for (i, c) in v.chars().enumerate() {
+        if matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
+            || (i == 0 && matches!(c, '#' | ' '))
+        {
+            o.push('\\');
+        }
+        o.push(c);
+    }
+    o
 }
 
 fn directory_string(value: &Any) -> Result<String, TrustError> {

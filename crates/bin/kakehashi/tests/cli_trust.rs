@@ -277,3 +277,50 @@ fn publish_round_trip_and_refusals() {
     let _ = std::fs::remove_file(out);
     let _ = std::fs::remove_file(bad);
 }
+
+#[test]
+fn publish_and_verify_lote() {
+    let f = fixtures();
+    let out = std::env::temp_dir().join(format!("kakehashi-cli-trust-{}.jws", std::process::id()));
+    let o = kakehashi(&[
+        "trust",
+        "publish",
+        &p(&f.join("lists/JP.toml")),
+        "--lote",
+        "--out",
+        &p(&out),
+        "--signing-time",
+        "2026-11-01T00:00:00Z",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::read_to_string(&out).unwrap().starts_with("eyJ"));
+    let v = kakehashi(&[
+        "trust",
+        "verify-list",
+        &p(&out),
+        "--lotl",
+        &p(&f.join("lists/eu-lotl.xml")),
+        "--now",
+        NOW,
+    ]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    let j = json(&v);
+    assert_eq!(j["territory"], "JP");
+    assert_eq!(j["providers"], 3);
+    assert_eq!(
+        j["signer"]["sha256"],
+        sha256_of_pem(&f.join("pki/jplist-signer.pem"))
+    );
+    // Stale LoTE: valid false with what it claims.
+    let stale = kakehashi(&[
+        "trust",
+        "verify-list",
+        &p(&out),
+        "--now",
+        "2027-06-01T00:00:00Z",
+    ]);
+    assert_eq!(stale.status.code(), Some(1));
+    assert_eq!(json(&stale)["valid"], false);
+    assert_eq!(json(&stale)["territory"], "JP");
+    let _ = std::fs::remove_file(out);
+}

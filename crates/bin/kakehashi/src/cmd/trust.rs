@@ -16,6 +16,7 @@ use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair,
 };
 use kakehashi_core::UnixTime;
+use kakehashi_trust::lote::{lote_to_list, publish_lote, verify_any};
 use kakehashi_trust::policy::load_lists;
 use kakehashi_trust::publish::{ListDescription, ListSignatureAlgorithm, ListSigner, publish};
 use kakehashi_trust::{
@@ -84,9 +85,12 @@ pub struct PublishArgs {
     /// Output file (default: standard output).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// XAdES SigningTime, RFC 3339 or Unix seconds (default: the system clock).
+    /// XAdES SigningTime (JAdES sigT), RFC 3339 or Unix seconds (default: the system clock).
     #[arg(long, value_name = "RFC3339")]
     signing_time: Option<String>,
+    /// Publish as an ETSI TS 119 602 LoTE (JSON, JAdES compact) instead of TS 119 612 XML.
+    #[arg(long)]
+    lote: bool,
 }
 
 pub fn run(command: TrustCommand) -> anyhow::Result<ExitCode> {
@@ -123,11 +127,11 @@ fn verify_list_cmd(a: &VerifyListArgs) -> anyhow::Result<ExitCode> {
             verify_list_with(&lotl_bytes, ListAnchors::DangerousUnanchored, now, &options)
                 .map_err(|e| anyhow!("LOTL {}: {e}", lotl_path.display()))
                 .and_then(|lotl| {
-                    verify_list_with(&bytes, ListAnchors::Lotl(&lotl), now, &options)
+                    verify_any(&bytes, ListAnchors::Lotl(&lotl), now, &options)
                         .map_err(anyhow::Error::from)
                 })
         }
-        None => verify_list_with(&bytes, ListAnchors::DangerousUnanchored, now, &options)
+        None => verify_any(&bytes, ListAnchors::DangerousUnanchored, now, &options)
             .map_err(anyhow::Error::from),
     };
     match result {
@@ -137,7 +141,9 @@ fn verify_list_cmd(a: &VerifyListArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => {
             // Best effort: what the (unverified) list claims, so the output says which list failed.
-            let claimed = parse_list(&bytes, &Limits::default()).ok();
+            let claimed = parse_list(&bytes, &Limits::default())
+                .ok()
+                .or_else(|| claimed_lote(&bytes));
             let s = claimed.as_ref().map(|l| &l.scheme);
             print_json(&json!({
                 "valid": false,
@@ -154,6 +160,14 @@ fn verify_list_cmd(a: &VerifyListArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// What an unverified LoTE claims (payload only), for the failure verdict.
+fn claimed_lote(bytes: &[u8]) -> Option<kakehashi_trust::TrustedList> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let payload = text.trim().split('.').nth(1)?;
+    let json: Value = serde_json::from_slice(&kakehashi_core::b64::decode(payload).ok()?).ok()?;
+    lote_to_list(&json, &Limits::default()).ok()
 }
 
 fn list_json(v: &VerifiedTrustedList) -> Value {
@@ -195,7 +209,7 @@ fn evaluate_cmd(a: &EvaluateArgs) -> anyhow::Result<ExitCode> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(&a.lists)
         .with_context(|| format!("cannot read directory {}", a.lists.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .filter(|p| p.extension().is_some_and(|x| x == "xml" || x == "jws"))
         .collect();
     entries.sort();
     for p in entries {
@@ -312,13 +326,24 @@ fn publish_cmd(a: &PublishArgs) -> anyhow::Result<ExitCode> {
     });
     let signing_time = time_or_now(a.signing_time.as_deref())?;
     let mut resolve = |r: &str| first_certificate(&base.join(r));
-    let xml = publish(&description, &mut resolve, signer, signing_time)?;
+    let xml = if a.lote {
+        publish_lote(
+            &description,
+            description.kind.tsl_type(),
+            &mut resolve,
+            signer,
+            signing_time,
+        )?
+    } else {
+        publish(&description, &mut resolve, signer, signing_time)?
+    };
     match &a.out {
         Some(out) => {
             std::fs::write(out, xml.as_bytes())
                 .with_context(|| format!("cannot write {}", out.display()))?;
             eprintln!("wrote {}", out.display());
         }
+        None if a.lote => println!("{xml}"),
         None => print!("{xml}"),
     }
     Ok(ExitCode::SUCCESS)
