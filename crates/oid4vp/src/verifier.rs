@@ -107,6 +107,10 @@ pub struct NewSession {
     /// Same-device flow: where the wallet sends the browser after posting; `None` for
     /// cross-device (QR) flows.
     pub redirect_uri: Option<String>,
+    /// Same-device flow: fresh random code appended to `redirect_uri` as `#response_code=…`;
+    /// the frontend must present it to read the result (section 13.3, session fixation).
+    /// Required with `redirect_uri`.
+    pub response_code: Option<String>,
     /// Session lifetime in seconds.
     pub lifetime_seconds: i64,
 }
@@ -120,6 +124,8 @@ pub struct SessionData {
     pub request_uri: String,
     /// Same-device redirect.
     pub redirect_uri: Option<String>,
+    /// Same-device response code (see [`NewSession::response_code`]).
+    pub response_code: Option<String>,
     /// When the session was created.
     pub created_at: UnixTime,
     /// When it expires.
@@ -223,6 +229,22 @@ impl Created {
                 "at least 16 characters of randomness",
             ));
         }
+        match (&params.redirect_uri, &params.response_code) {
+            (Some(_), Some(code)) if code.len() >= 16 => {}
+            (Some(_), _) => {
+                return Err(Oid4vpError::param(
+                    "response_code",
+                    "the same-device flow needs a random response_code",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(Oid4vpError::param(
+                    "response_code",
+                    "only with a same-device redirect_uri",
+                ));
+            }
+            (None, None) => {}
+        }
         if params.lifetime_seconds <= 0 {
             return Err(Oid4vpError::param("lifetime_seconds", "must be positive"));
         }
@@ -247,6 +269,7 @@ impl Created {
                 request,
                 request_uri: params.request_uri,
                 redirect_uri: params.redirect_uri,
+                response_code: params.response_code,
                 created_at: now,
                 expires_at: now.saturating_add(params.lifetime_seconds),
             },
@@ -328,7 +351,14 @@ impl RequestFetched {
             check_vp_token(&self.data.request.dcql_query, response)?;
         }
         let answer = ResponseUriAnswer {
-            redirect_uri: self.data.redirect_uri.clone(),
+            redirect_uri: self.data.redirect_uri.as_ref().map(|uri| {
+                let code = self.data.response_code.as_deref().unwrap_or_default();
+                let separator = if uri.contains('#') { '&' } else { '#' };
+                format!(
+                    "{uri}{separator}response_code={}",
+                    crate::form::encode_component(code)
+                )
+            }),
         };
         Ok((
             ResponseReceived {
@@ -568,6 +598,38 @@ impl VerifierSession {
                 Ok((next, answer))
             }
             other => Err(other.wrong("request_fetched")),
+        }
+    }
+
+    /// The result for the verifier's frontend: the verified credentials, or the failure as
+    /// an error. In the same-device flow the frontend must present the `response_code` it
+    /// received through the redirect; a session without one ignores the argument.
+    pub fn result(
+        &self,
+        response_code: Option<&str>,
+    ) -> Result<&[VerifiedCredential], Oid4vpError> {
+        if let Some(expected) = &self.data().response_code {
+            let given = response_code.unwrap_or_default();
+            let same = given.len() == expected.len()
+                && given
+                    .bytes()
+                    .zip(expected.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0;
+            if !same {
+                return Err(Oid4vpError::param(
+                    "response_code",
+                    "does not match the session",
+                ));
+            }
+        }
+        match self {
+            Self::Verified(v) => Ok(&v.credentials),
+            Self::Failed(f) => Err(Oid4vpError::PresentationRejected {
+                credential_id: String::new(),
+                reason: format!("{}: {}", f.error, f.reason),
+            }),
+            other => Err(other.wrong("verified")),
         }
     }
 

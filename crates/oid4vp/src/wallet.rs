@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::Oid4vpError;
+use crate::dcql::CredentialFormat;
 use crate::matching::{HeldCredential, MatchOutcome, match_query};
 use crate::request::{ResponseMode, VerifiedRequest};
 use crate::response::{AuthorizationResponse, ErrorResponse};
@@ -49,6 +50,21 @@ impl PendingPresentation {
     /// The verified request.
     pub fn request(&self) -> &VerifiedRequest {
         &self.verified
+    }
+
+    /// Refuses a request none of whose credential formats this wallet supports
+    /// (`vp_formats_not_supported`).
+    pub fn check_formats(&self, supported: &[CredentialFormat]) -> Result<(), Oid4vpError> {
+        let query = &self.verified.request().dcql_query;
+        if query
+            .credentials()
+            .iter()
+            .any(|c| supported.contains(&c.format))
+        {
+            Ok(())
+        } else {
+            Err(Oid4vpError::VpFormatsNotSupported)
+        }
     }
 
     /// Which held credentials satisfy the query and what each must disclose.

@@ -80,6 +80,7 @@ fn new_session(client_id: &str, mode: ResponseMode, key: &DecryptionKey) -> Crea
             nonce: "n-0S6_WzA2Mj-session-nonce".into(),
             state: "st-eyJhb-6-sVA-random".into(),
             redirect_uri: None,
+            response_code: None,
             lifetime_seconds: 600,
         },
         NOW,
@@ -219,6 +220,14 @@ fn cross_device_flow_with_encrypted_response() {
     let session = store(session);
     assert_eq!(session.state_name(), "request_fetched");
     assert_eq!(pending.request().certificate_chain(), [CERT.to_vec()]);
+    assert!(pending.check_formats(&[CredentialFormat::DcSdJwt]).is_ok());
+    assert_eq!(
+        pending
+            .check_formats(&[CredentialFormat::MsoMdoc])
+            .unwrap_err()
+            .wire(),
+        (400, "vp_formats_not_supported")
+    );
     assert_eq!(
         *pending.request().client_id(),
         ClientId::X509SanDns("verifier.example.org".into())
@@ -264,6 +273,8 @@ fn cross_device_flow_with_encrypted_response() {
         verified.credentials[0].presentation.claims["degree"]["title"],
         "MSc Informatics"
     );
+
+    assert_eq!(session.result(None).unwrap().len(), 1);
 
     // A response is accepted once.
     assert!(matches!(
@@ -509,4 +520,78 @@ fn response_uri_must_be_the_certified_host() {
     )
     .unwrap_err();
     assert!(matches!(err, Oid4vpError::ClientIdMismatch { .. }), "{err}");
+}
+
+#[test]
+fn same_device_redirect_carries_a_response_code() {
+    let p = provider();
+    let key = DecryptionKey::generate().unwrap();
+    let created = new_session(
+        "x509_san_dns:verifier.example.org",
+        ResponseMode::DirectPost,
+        &key,
+    );
+    // Rebuild the session with a same-device redirect through its parameters.
+    let mut params_json = serde_json::to_value(&created).unwrap();
+    params_json["data"]["redirect_uri"] = "https://verifier.example.org/done".into();
+    params_json["data"]["response_code"] = "rc-091535f699ea575c7937".into();
+    let session = VerifierSession::Created(serde_json::from_value(params_json).unwrap());
+    let (session, pending) = wallet_fetch(session, &signer(CERT), &p).unwrap();
+    let nonce = pending.binding().0.to_owned();
+    let vp = presentation(
+        &pending,
+        json!({"family_name": "Y", "degree": {"title": "x"}}),
+        Some(&nonce),
+    );
+    let body = post_body(pending.respond(vp).unwrap());
+    let (session, answer) = session
+        .receive_response(&body, &Decryptor(&key), &FakeFormat, NOW)
+        .unwrap();
+    assert_eq!(
+        answer.redirect_uri.as_deref(),
+        Some("https://verifier.example.org/done#response_code=rc-091535f699ea575c7937")
+    );
+    assert!(session.result(None).is_err());
+    assert!(session.result(Some("rc-guess")).is_err());
+    assert_eq!(
+        session
+            .result(Some("rc-091535f699ea575c7937"))
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn same_device_requires_a_response_code() {
+    let key = DecryptionKey::generate().unwrap();
+    let err = Created::new(
+        NewSession {
+            client_id: "x509_san_dns:verifier.example.org".into(),
+            response_uri: "https://verifier.example.org/response/s1".into(),
+            request_uri: "https://verifier.example.org/request/s1".into(),
+            response_mode: ResponseMode::DirectPost,
+            client_metadata: ClientMetadata {
+                jwks: Some(JwkSet {
+                    keys: vec![key.public_jwk_json()],
+                }),
+                ..ClientMetadata::default()
+            },
+            dcql_query: query(),
+            nonce: "n-0S6_WzA2Mj-session-nonce".into(),
+            state: "st-eyJhb-6-sVA-random".into(),
+            redirect_uri: Some("https://verifier.example.org/done".into()),
+            response_code: None,
+            lifetime_seconds: 600,
+        },
+        NOW,
+    )
+    .unwrap_err();
+    assert!(matches!(
+        err,
+        Oid4vpError::InvalidParameter {
+            name: "response_code",
+            ..
+        }
+    ));
 }
