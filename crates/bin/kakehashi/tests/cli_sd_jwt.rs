@@ -145,6 +145,14 @@ fn issue_present_verify_round_trip() {
     assert!(claims.get("given_name").is_none());
     assert!(claims.get("_sd").is_none() && claims.get("_sd_alg").is_none());
 
+    // No issuer key and no x5c header: a clear refusal.
+    let o = kakehashi(
+        &["sd-jwt", "verify", "--now", "1800000200", "-"],
+        Some(&issued),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8(o.stderr).unwrap().contains("x5c"));
+
     // The holder refuses an SD-JWT that does not verify under the issuer key.
     let o = kakehashi(
         &[
