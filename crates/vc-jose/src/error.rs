@@ -130,6 +130,9 @@ pub enum VcError {
         iss: String,
         expected: String,
     },
+    /// A controlled identifier document is malformed.
+    #[error("controlled identifier document: {0}")]
+    MalformedControllerDocument(String),
     /// No key to verify with: none given, none resolved, none in the header.
     #[error("no key to verify the signature (give one, or use kid/x5c/jwk)")]
     NoVerificationKey,

@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::as_conversions)]
 
+mod cid;
 mod error;
 mod issue;
 mod model;
@@ -26,6 +27,7 @@ mod schema;
 mod status;
 mod verify;
 
+pub use cid::{AuthenticationKeys, ControlledIdentifierDocument, Relationship};
 pub use error::VcError;
 pub use issue::{PresentationClaims, envelope_vc_jwt, issue_vc_jwt, issue_vp_jwt};
 pub use model::{

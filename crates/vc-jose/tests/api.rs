@@ -10,9 +10,9 @@ use kakehashi_crypto::{CryptoError, SignatureAlgorithm, Signer as _};
 use kakehashi_crypto_aws_lc::{SoftwareSigner, provider};
 use kakehashi_jose::{JoseError, sign_compact};
 use kakehashi_vc_jose::{
-    CompiledSchema, CredentialStatus, HolderBinding, KeySource, PresentationClaims, SchemaOutcome,
-    SchemaSet, VcError, VerifyOptions, check_open_badge, envelope_vc_jwt, issue_vc_jwt,
-    issue_vp_jwt, verify_vc_jwt, verify_vp_jwt,
+    CompiledSchema, ControlledIdentifierDocument, CredentialStatus, HolderBinding, KeySource,
+    PresentationClaims, SchemaOutcome, SchemaSet, VcError, VerifyOptions, check_open_badge,
+    envelope_vc_jwt, issue_vc_jwt, issue_vp_jwt, verify_vc_jwt, verify_vp_jwt,
 };
 use serde_json::{Map, Value, json};
 
@@ -409,6 +409,35 @@ fn presentation_round_trip_and_binding() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn controlled_identifier_document_resolves_the_issuer_key() {
+    let signer = es256();
+    let issuer = "https://www.is.tohoku.example/issuers/gsis";
+    let document = json!({
+        "id": issuer,
+        "verificationMethod": [{"id": "#key-1", "type": "JsonWebKey", "controller": issuer,
+                                "publicKeyJwk": signer.public_jwk().to_json()}],
+        "assertionMethod": ["#key-1"]
+    });
+    let cid = ControlledIdentifierDocument::parse(&document).unwrap();
+    let mut extras = Map::new();
+    extras.insert("kid".into(), json!(format!("{issuer}#key-1")));
+    let token = issue_vc_jwt(&diploma(), &signer, extras).unwrap();
+    let options = VerifyOptions::at(now()).with_key_resolver(&cid);
+    let verified = verify_vc_jwt(&token, &provider(), &options).unwrap();
+    assert_eq!(verified.key_source(), &KeySource::Resolved);
+    // The same kid claimed for another issuer does not resolve.
+    let mut other = diploma();
+    other["issuer"]["id"] = json!("https://impostor.example");
+    let mut extras = Map::new();
+    extras.insert("kid".into(), json!(format!("{issuer}#key-1")));
+    let token = issue_vc_jwt(&other, &signer, extras).unwrap();
+    assert!(matches!(
+        verify_vc_jwt(&token, &provider(), &options),
+        Err(VcError::NoVerificationKey)
+    ));
 }
 
 #[test]

@@ -17,8 +17,9 @@ use kakehashi_crypto::{PublicJwk, Signer as _};
 use kakehashi_crypto_aws_lc::{SoftwareSigner, provider};
 use kakehashi_jose::UnverifiedJws;
 use kakehashi_vc_jose::{
-    HolderBinding, PresentationClaims, VcError, VerifyOptions, check_credential_structure,
-    check_presentation, issue_vc_jwt, issue_vp_jwt, verify_vc_jwt, verify_vp_jwt,
+    ControlledIdentifierDocument, HolderBinding, KeyResolver as _, PresentationClaims,
+    Relationship, VcError, VerifyOptions, check_credential_structure, check_presentation,
+    issue_vc_jwt, issue_vp_jwt, verify_vc_jwt, verify_vp_jwt,
 };
 use serde_json::{Map, Value};
 
@@ -194,5 +195,40 @@ fn spec_example(path: &std::path::Path) -> Outcome {
             Err(e) => Outcome::Fail(format!("{e:?}")),
         };
     }
+    if document.get("verificationMethod").is_some() {
+        return controlled_identifier_document(&document);
+    }
     Outcome::Fail(format!("not a credential or presentation (type {t:?})"))
+}
+
+/// A controlled identifier document resolves exactly its usable `assertionMethod` keys, for
+/// its own identifier only.
+fn controlled_identifier_document(document: &Value) -> Outcome {
+    let cid = match ControlledIdentifierDocument::parse(document) {
+        Ok(c) => c,
+        Err(e) => return Outcome::Fail(format!("{e:?}")),
+    };
+    let assertion = cid.method_ids(Relationship::AssertionMethod);
+    for method in document["verificationMethod"].as_array().expect("methods") {
+        let id = method["id"].as_str().expect("id");
+        let absolute = if id.starts_with('#') {
+            format!("{}{id}", cid.id())
+        } else {
+            id.to_owned()
+        };
+        let resolved = cid.resolve(Some(&absolute), Some(cid.id()));
+        let expected = assertion.contains(&absolute.as_str());
+        if resolved.is_some() != expected {
+            return Outcome::Fail(format!(
+                "{absolute}: resolved {resolved:?}, expected {expected}"
+            ));
+        }
+        if cid
+            .resolve(Some(&absolute), Some("https://someone-else.example"))
+            .is_some()
+        {
+            return Outcome::Fail(format!("{absolute} resolved for another issuer"));
+        }
+    }
+    Outcome::Pass
 }
