@@ -16,8 +16,16 @@ const SALT_BYTES: usize = 16;
 
 /// Top-level claims that an SD-JWT VC must keep in the clear (draft-ietf-oauth-sd-jwt-vc,
 /// section 2.2.2.3), together with their sub-claims.
-pub const VC_NEVER_DISCLOSABLE: [&str; 7] =
-    ["iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"];
+pub const VC_NEVER_DISCLOSABLE: [&str; 8] = [
+    "iss",
+    "nbf",
+    "exp",
+    "cnf",
+    "vct",
+    "vct#integrity",
+    "aka_vcts",
+    "status",
+];
 
 /// Builds and signs one SD-JWT.
 ///
@@ -53,7 +61,7 @@ impl SdJwtBuilder {
     }
 
     /// An SD-JWT VC: `typ: dc+sd-jwt`, the `vct` claim, and a refusal to conceal `iss`,
-    /// `nbf`, `exp`, `cnf`, `vct`, `vct#integrity` or `status`.
+    /// `nbf`, `exp`, `cnf`, `vct`, `vct#integrity`, `aka_vcts` or `status`.
     pub fn sd_jwt_vc(claims: Map<String, Value>, vct: &str) -> Self {
         let mut b = Self::new(claims).typ("dc+sd-jwt");
         b.claims.insert("vct".into(), Value::String(vct.to_owned()));

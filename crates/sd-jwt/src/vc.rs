@@ -82,6 +82,15 @@ impl VerifiedSdJwtVc {
         self.issuer.as_deref()
     }
 
+    /// `aka_vcts`: further types of the credential (checked: non-empty, strings, not `vct`).
+    pub fn aka_vcts(&self) -> Vec<&str> {
+        self.claims()
+            .get("aka_vcts")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+
     /// `status` as issued, for the status-list layer (not fetched here).
     pub fn status(&self) -> Option<&Value> {
         self.status.as_ref()
@@ -148,6 +157,18 @@ pub fn verify_sd_jwt_vc(
     let vct = text("vct")?.ok_or(SdJwtError::VcClaim("vct"))?;
     let vct_integrity = text("vct#integrity")?;
     let issuer = text("iss")?;
+    // aka_vcts: a non-empty array of strings without the vct itself (section 2.2.2.2).
+    if let Some(aka) = claims.get("aka_vcts") {
+        let ok = aka.as_array().is_some_and(|list| {
+            !list.is_empty()
+                && list
+                    .iter()
+                    .all(|v| v.as_str().is_some_and(|s| s != vct.as_str()))
+        });
+        if !ok {
+            return Err(SdJwtError::VcClaim("aka_vcts"));
+        }
+    }
     let status = match claims.get("status") {
         None => None,
         Some(v @ Value::Object(_)) => Some(v.clone()),

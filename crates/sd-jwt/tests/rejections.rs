@@ -561,6 +561,30 @@ fn sd_jwt_vc_rules() {
     assert_eq!(v.status().unwrap()["status_list"]["idx"], 3);
     assert_eq!(v.claims()["family_name"], "Yamada");
     assert!(!v.claims().contains_key("given_name"));
+    assert!(v.aka_vcts().is_empty());
+    // aka_vcts must be a non-empty list of other types.
+    for (aka, ok) in [
+        (json!(["urn:eu:degree"]), true),
+        (json!([]), false),
+        (json!(["https://credentials.example/degree"]), false),
+        (json!("urn:x"), false),
+    ] {
+        let mut c = claims();
+        c.insert("aka_vcts".into(), aka);
+        let s = SdJwtBuilder::sd_jwt_vc(c, "https://credentials.example/degree")
+            .issue(&p, &issuer_key, &mut fill)
+            .unwrap();
+        let r = verify_sd_jwt_vc(
+            s,
+            &p,
+            IssuerKey::Jwk(issuer_key.public_jwk()),
+            &VcVerifyOptions::new(VerifyOptions::new(NOW)),
+        );
+        assert_eq!(r.is_ok(), ok, "{r:?}");
+        if !ok {
+            assert_eq!(r.unwrap_err(), SdJwtError::VcClaim("aka_vcts"));
+        }
+    }
     // Issuer metadata: issuer must match iss.
     let meta = json!({"issuer": "https://other.example", "jwks": {"keys": [issuer.public_jwk().to_json()]}});
     assert!(matches!(

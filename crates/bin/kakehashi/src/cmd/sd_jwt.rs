@@ -45,7 +45,7 @@ pub struct IssueArgs {
     #[arg(long = "sd", value_name = "PATH")]
     sd: Vec<String>,
     /// Make every top-level claim selectively disclosable except iss, iat, nbf, exp, cnf
-    /// (and for a VC vct, vct#integrity, status).
+    /// (and for a VC vct, vct#integrity, aka_vcts, status).
     #[arg(long)]
     sd_all_top_level: bool,
     /// Decoy digests added to every object with selectively disclosable claims.
