@@ -158,6 +158,56 @@ fn issue_verify_round_trip_and_refusals() {
 }
 
 #[test]
+fn controlled_identifier_document() {
+    let dir = Dir::new("cid");
+    let signer = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
+    let key = dir.write("issuer.jwk", &signer.to_private_jwk().unwrap().to_string());
+    let issuer = "https://www.is.tohoku.example/issuers/gsis";
+    let cid = json!({"id": issuer,
+        "verificationMethod": [{"id": "#key-1", "type": "JsonWebKey", "controller": issuer,
+                                "publicKeyJwk": signer.public_jwk().to_json()}],
+        "assertionMethod": ["#key-1"]});
+    let cid = dir.write("cid.json", &cid.to_string());
+    let credential = dir.write("diploma.json", &diploma().to_string());
+    let kid = format!("{issuer}#key-1");
+    let token = ok_stdout(&kakehashi(
+        &[
+            "vc",
+            "issue",
+            "--issuer-key",
+            &key,
+            "--kid",
+            &kid,
+            &credential,
+        ],
+        None,
+    ));
+    ok_stdout(&kakehashi(
+        &["vc", "verify", "--cid", &cid, "--now", NOW],
+        Some(&token),
+    ));
+    let unlisted = ok_stdout(&kakehashi(
+        &[
+            "vc",
+            "issue",
+            "--issuer-key",
+            &key,
+            "--kid",
+            "#key-2",
+            &credential,
+        ],
+        None,
+    ));
+    refused(
+        &kakehashi(
+            &["vc", "verify", "--cid", &cid, "--now", NOW],
+            Some(&unlisted),
+        ),
+        "no key",
+    );
+}
+
+#[test]
 fn expired_with_now() {
     let dir = Dir::new("expired");
     let key = issuer_key(&dir);

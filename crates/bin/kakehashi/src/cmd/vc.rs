@@ -13,8 +13,9 @@ use kakehashi_crypto::PublicJwk;
 use kakehashi_crypto_aws_lc::{SoftwareSigner, provider};
 use kakehashi_jose::UnverifiedJws;
 use kakehashi_vc_jose::{
-    CompiledSchema, HolderBinding, KeySource, SchemaSet, VerifiedCredential, VerifyOptions,
-    check_open_badge, issue_vc_jwt, verify_vc_jwt, verify_vp_jwt,
+    CompiledSchema, ControlledIdentifierDocument, HolderBinding, KeyResolver, KeySource, SchemaSet,
+    VerifiedCredential, VerifyOptions, check_open_badge, issue_vc_jwt, verify_vc_jwt,
+    verify_vp_jwt,
 };
 use serde_json::{Map, Value};
 
@@ -64,6 +65,10 @@ pub struct VerifyArgs {
     /// presentation use it).
     #[arg(long, value_name = "JWKS_FILE")]
     keys: Option<PathBuf>,
+    /// A controlled identifier document (e.g. a resolved did:web document): a kid naming one
+    /// of its assertionMethod keys resolves for its own identifier. Repeat.
+    #[arg(long, value_name = "FILE")]
+    cid: Vec<PathBuf>,
     /// Check validity at this time instead of the system clock.
     #[arg(long, value_name = "UNIX_SECONDS", allow_hyphen_values = true)]
     now: Option<i64>,
@@ -121,12 +126,22 @@ fn verify(a: &VerifyArgs) -> anyhow::Result<ExitCode> {
         .context("input is not UTF-8")?
         .trim();
     let key = a.issuer_key.as_deref().map(public_key).transpose()?;
-    let keys = a
-        .keys
-        .as_deref()
-        .map(key_set)
-        .transpose()?
-        .unwrap_or_default();
+    let keys = Resolvers {
+        keys: a
+            .keys
+            .as_deref()
+            .map(key_set)
+            .transpose()?
+            .unwrap_or_default(),
+        documents: a
+            .cid
+            .iter()
+            .map(|p| {
+                ControlledIdentifierDocument::parse(&read_json(p)?)
+                    .with_context(|| format!("{} refused", p.display()))
+            })
+            .collect::<anyhow::Result<_>>()?,
+    };
     let mut schemas = SchemaSet::new();
     for path in &a.schema {
         let document = read_json(path)?;
@@ -219,7 +234,7 @@ fn is_presentation(token: &str) -> bool {
 fn note_key(what: &str, source: &KeySource, chain: &[Vec<u8>]) {
     match source {
         KeySource::Given => {}
-        KeySource::Resolved => eprintln!("note: {what} key found by kid in --keys"),
+        KeySource::Resolved => eprintln!("note: {what} key found by kid in --keys / --cid"),
         KeySource::X5cLeaf => eprintln!(
             "note: {what} key taken from the x5c leaf ({} certificate(s)); the chain is not \
              evaluated here",
@@ -229,6 +244,20 @@ fn note_key(what: &str, source: &KeySource, chain: &[Vec<u8>]) {
             eprintln!("note: {what} key taken from the jwk header: self-asserted, not trusted")
         }
         _ => eprintln!("note: {what} key source {source:?}"),
+    }
+}
+
+/// The keys given with `--keys` (by kid) and `--cid` (controlled identifier documents).
+struct Resolvers {
+    keys: Vec<PublicJwk>,
+    documents: Vec<ControlledIdentifierDocument>,
+}
+
+impl KeyResolver for Resolvers {
+    fn resolve(&self, kid: Option<&str>, issuer: Option<&str>) -> Option<PublicJwk> {
+        self.keys
+            .resolve(kid, issuer)
+            .or_else(|| self.documents.iter().find_map(|d| d.resolve(kid, issuer)))
     }
 }
 
