@@ -33,7 +33,10 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(key) = PublicJwk::from_json(&jwk) {
             let pinned = options.with_key(&key);
             let _ = verify_vc_jwt(text, &provider(), &pinned);
-            let binding = HolderBinding::Required { nonce: "n", audience: "a" };
+            let binding = HolderBinding::Required {
+                nonce: "n",
+                audience: "a",
+            };
             let _ = verify_vp_jwt(text, &provider(), &pinned, binding);
         }
     }
