@@ -6,6 +6,7 @@
 //! diploma model. JSON Schema validation with the OB 3.0 schema is separate
 //! ([`crate::validate_schemas`]): the caller supplies the schema.
 
+use kakehashi_core::UnixTime;
 use serde_json::{Map, Value};
 
 use crate::error::{VcError, snippet};
@@ -185,6 +186,10 @@ pub struct AchievementView {
     pub license_number: Option<String>,
     /// `awardedDate` as written.
     pub awarded_date: Option<String>,
+    /// The credential's `validFrom`.
+    pub valid_from: Option<UnixTime>,
+    /// The credential's `validUntil`.
+    pub valid_until: Option<UnixTime>,
 }
 
 /// Checks the OB 3.0 profile rules and builds the [`AchievementView`].
@@ -258,6 +263,8 @@ pub fn check_open_badge(view: &CredentialView) -> Result<AchievementView, VcErro
         term: text(subject, "term"),
         license_number: text(subject, "licenseNumber"),
         awarded_date: text(document, "awardedDate"),
+        valid_from: view.valid_from(),
+        valid_until: view.valid_until(),
     })
 }
 
@@ -525,6 +532,10 @@ mod tests {
         assert_eq!(v.achievement.other_identifiers[0].identifier, "MEXT-123");
         assert_eq!(v.results[0].value.as_deref(), Some("A"));
         assert_eq!(v.credits_earned, Some(30.0));
+        assert_eq!(
+            v.valid_from.map(UnixTime::to_rfc3339).as_deref(),
+            Some("2026-03-24T15:00:00Z")
+        );
     }
 
     #[test]
