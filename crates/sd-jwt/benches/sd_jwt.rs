@@ -145,6 +145,39 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    // Where the overhead goes (each piece of verify_presentation_overhead_only on its own).
+    let parsed = SdJwt::parse(&presentation, Limits::DEFAULT).unwrap();
+    let mut parts = c.benchmark_group("sd_jwt_vc_10_claims_breakdown");
+    parts.bench_function("parse_presentation", |b| {
+        b.iter(|| black_box(SdJwt::parse(black_box(&presentation), Limits::DEFAULT).unwrap()))
+    });
+    parts.bench_function("parse_issuer_payload", |b| {
+        b.iter(|| black_box(parsed.unverified_payload(Limits::DEFAULT.json).unwrap()))
+    });
+    parts.bench_function("digest_10_disclosures", |b| {
+        b.iter(|| {
+            for d in parsed.disclosures() {
+                black_box(d.digest(&p, kakehashi_crypto::HashAlgorithm::Sha256));
+            }
+        })
+    });
+    parts.bench_function("sd_hash", |b| {
+        b.iter(|| {
+            let input = parsed.sd_hash_input();
+            black_box(b64::encode(p.digest(
+                kakehashi_crypto::HashAlgorithm::Sha256,
+                input.as_bytes(),
+            )))
+        })
+    });
+    parts.bench_function("parse_kb_jwt_and_claims", |b| {
+        b.iter(|| {
+            let kb = kakehashi_jose::UnverifiedJws::parse_compact(black_box(kb_jwt)).unwrap();
+            black_box(kb.unverified_claims(Limits::DEFAULT.json).unwrap())
+        })
+    });
+    parts.finish();
+
     // On a shared machine the load drifts between criterion's groups; alternating short
     // batches of both measurements gives a ratio that drift cannot skew.
     let (v, f, o) = interleaved(
