@@ -56,6 +56,26 @@ impl ClaimPath {
         Ok(Self(segments))
     }
 
+    /// Reads the array form (`["address", "street_address"]`, `["nationalities", 0]`) used by
+    /// claim metadata and DCQL; wildcards (`null`) must be expanded by the caller.
+    pub fn from_json(value: &Value) -> Result<Self, SdJwtError> {
+        let bad = || SdJwtError::UnknownClaimPath(value.to_string().chars().take(128).collect());
+        let items = value.as_array().filter(|a| !a.is_empty()).ok_or_else(bad)?;
+        items
+            .iter()
+            .map(|s| match s {
+                Value::String(k) => Ok(PathSegment::Key(k.clone())),
+                Value::Number(n) => n
+                    .as_u64()
+                    .and_then(|i| usize::try_from(i).ok())
+                    .map(PathSegment::Index)
+                    .ok_or_else(bad),
+                _ => Err(bad()),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self)
+    }
+
     /// True when `self` is `other` or one of its ancestors.
     pub fn is_prefix_of(&self, other: &ClaimPath) -> bool {
         other.0.starts_with(&self.0)
@@ -135,5 +155,13 @@ mod tests {
         assert!(ClaimPath::top("address").is_prefix_of(&p));
         assert!(!p.is_prefix_of(&ClaimPath::top("address")));
         assert_eq!(p.to_json(), json!(["address", "street"]));
+        assert_eq!(ClaimPath::from_json(&p.to_json()).unwrap(), p);
+        assert_eq!(
+            ClaimPath::from_json(&json!(["n", 1])).unwrap().to_string(),
+            "/n/1"
+        );
+        for bad in [json!([]), json!(["a", null]), json!(["a", -1]), json!("a")] {
+            assert!(ClaimPath::from_json(&bad).is_err(), "{bad}");
+        }
     }
 }
