@@ -117,9 +117,7 @@ impl Oid4vciError {
                 (if *resource_server { 401 } else { 400 }, "use_dpop_nonce")
             }
             Self::InvalidToken(_) => (401, "invalid_token"),
-            Self::InvalidCredentialRequest(_) | Self::Jose(_) => {
-                (400, "invalid_credential_request")
-            }
+            Self::InvalidCredentialRequest(_) => (400, "invalid_credential_request"),
             Self::UnknownCredentialConfiguration(_) => (400, "unknown_credential_configuration"),
             Self::UnknownCredentialIdentifier(_) => (400, "unknown_credential_identifier"),
             Self::InvalidProof(_) => (400, "invalid_proof"),
@@ -129,9 +127,10 @@ impl Oid4vciError {
             Self::InvalidTransactionId => (400, "invalid_transaction_id"),
             Self::InvalidNotificationId => (400, "invalid_notification_id"),
             Self::InvalidNotificationRequest(_) => (400, "invalid_notification_request"),
-            Self::InvalidMetadata(_) | Self::InvalidOffer(_) | Self::ServerError { .. } => {
-                (400, "invalid_request")
-            }
+            Self::InvalidMetadata(_)
+            | Self::InvalidOffer(_)
+            | Self::ServerError { .. }
+            | Self::Jose(_) => (400, "invalid_request"),
         }
     }
 

@@ -615,6 +615,39 @@ fn deferred_issuance() {
     let flow = store(flow);
     assert_eq!(flow.state_name(), "deferred");
 
+    // Wallet side of the deferral.
+    let CredentialOfferRequest::ByValue(offer) =
+        CredentialOfferRequest::parse_uri(&new_offer(false, false).1).unwrap()
+    else {
+        panic!()
+    };
+    let fetched = OfferReceived::new(*offer)
+        .metadata_fetched(issuer_metadata(), as_metadata())
+        .unwrap();
+    let token = fetched
+        .token_received(
+            TokenResponse::parse(json!({"access_token": access_token, "token_type": "DPoP", "expires_in": 300,
+                "authorization_details": [{"type": "openid_credential", "credential_configuration_id": "diploma_sd_jwt",
+                                           "credential_identifiers": ["diploma-2026-001"]}]}).to_string().as_bytes())
+            .unwrap(),
+            NOW,
+        )
+        .unwrap();
+    let target = token.targets()[0].clone();
+    let wire =
+        CredentialResponse::parse(serde_json::to_string(&response).unwrap().as_bytes()).unwrap();
+    let CredentialOutcome::Deferred(pending_wallet) =
+        token.credentials_received(target, wire, 0, NOW).unwrap()
+    else {
+        panic!("deferred")
+    };
+    assert!(
+        pending_wallet.request(NOW).is_none(),
+        "interval not yet passed"
+    );
+    let wallet_poll = pending_wallet.request(NOW.saturating_add(60)).unwrap();
+    assert_eq!(wallet_poll.transaction_id, "8xLOxBtZp8-random-tx");
+
     let poll =
         DeferredCredentialRequest::parse(br#"{"transaction_id":"8xLOxBtZp8-random-tx"}"#).unwrap();
     let (flow, pending) = flow.poll_deferred(&poll, &access, None).unwrap();
@@ -636,6 +669,15 @@ fn deferred_issuance() {
         )
         .unwrap();
     assert_eq!(done.status(), 200);
+    let wire = CredentialResponse::parse(serde_json::to_string(&done).unwrap().as_bytes()).unwrap();
+    let CredentialOutcome::Received(got) = pending_wallet
+        .deferred_received(wire, NOW.saturating_add(60))
+        .unwrap()
+    else {
+        panic!("received")
+    };
+    assert_eq!(got.credentials, [json!("sd-jwt")]);
+    assert_eq!(got.notification_id.as_deref(), Some("note-1"));
     assert_eq!(flow.state_name(), "credential_issued");
     assert_eq!(
         flow.poll_deferred(&poll, &access, None).unwrap_err(),
