@@ -997,3 +997,129 @@ impl IssuanceFlow {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offer::InputMode;
+    use kakehashi_crypto_aws_lc::provider;
+    use serde_json::json;
+
+    fn metadata() -> CredentialIssuerMetadata {
+        CredentialIssuerMetadata::from_json(json!({
+            "credential_issuer": "https://issuer.example",
+            "credential_endpoint": "https://issuer.example/credential",
+            "credential_configurations_supported": {
+                "diploma": {"format": "dc+sd-jwt", "vct": "urn:diploma"}
+            }
+        }))
+        .unwrap()
+    }
+
+    fn params() -> NewOffer {
+        NewOffer {
+            subject: "s".into(),
+            credential_configuration_ids: vec!["diploma".into()],
+            pre_authorized_code: Some("pre-authorized-code-0123".into()),
+            tx_code: Some((
+                "1234".into(),
+                TxCode {
+                    input_mode: Some(InputMode::Numeric),
+                    length: Some(4),
+                    description: None,
+                },
+            )),
+            issuer_state: None,
+            lifetime_seconds: 60,
+        }
+    }
+
+    #[test]
+    fn offers_store_digests_not_secrets() {
+        let p = provider();
+        let (state, offer) = Offered::new(params(), &metadata(), &p, UnixTime(0)).unwrap();
+        let stored = serde_json::to_string(&state).unwrap();
+        assert!(!stored.contains("pre-authorized-code-0123"));
+        assert!(!stored.contains("\"1234\""));
+        assert_eq!(
+            state.pre_authorized_code_digest(),
+            Some(secret_digest(&p, "pre-authorized-code-0123").as_str())
+        );
+        let grant = offer.pre_authorized().unwrap();
+        assert_eq!(grant.pre_authorized_code, "pre-authorized-code-0123");
+        assert_eq!(grant.tx_code.as_ref().unwrap().length, Some(4));
+    }
+
+    #[test]
+    fn offer_parameters_are_checked() {
+        let p = provider();
+        let m = metadata();
+        let mut x = params();
+        x.credential_configuration_ids = vec!["other".into()];
+        assert_eq!(
+            Offered::new(x, &m, &p, UnixTime(0)).unwrap_err().wire().1,
+            "unknown_credential_configuration"
+        );
+        let mut x = params();
+        x.pre_authorized_code = Some("short".into());
+        assert!(Offered::new(x, &m, &p, UnixTime(0)).is_err());
+        let mut x = params();
+        x.tx_code = Some((
+            "12345".into(),
+            TxCode {
+                input_mode: None,
+                length: Some(4),
+                description: None,
+            },
+        ));
+        assert!(
+            Offered::new(x, &m, &p, UnixTime(0)).is_err(),
+            "tx_code must fit its spec"
+        );
+        let mut x = params();
+        x.pre_authorized_code = None;
+        assert!(
+            Offered::new(x, &m, &p, UnixTime(0)).is_err(),
+            "tx_code without a pre-authorized code"
+        );
+        let mut x = params();
+        x.pre_authorized_code = None;
+        x.tx_code = None;
+        assert!(Offered::new(x, &m, &p, UnixTime(0)).is_err(), "no grant");
+    }
+
+    #[test]
+    fn wrong_state_transitions() {
+        let closed = IssuanceFlow::Closed(Closed {
+            subject: "s".into(),
+            reason: "r".into(),
+        });
+        let p = provider();
+        let access = Access {
+            access_token: "t",
+            dpop: None,
+            provider: &p,
+            now: UnixTime(0),
+        };
+        let note = NotificationRequest {
+            notification_id: "n".into(),
+            event: NotificationEvent::CredentialDeleted,
+            event_description: None,
+        };
+        assert!(matches!(
+            closed.clone().notify(&note, &access),
+            Err(Oid4vciError::WrongFlowState {
+                found: "closed",
+                ..
+            })
+        ));
+        let poll = DeferredCredentialRequest {
+            transaction_id: "t".into(),
+            credential_response_encryption: None,
+        };
+        assert_eq!(
+            closed.poll_deferred(&poll, &access, None).unwrap_err(),
+            Oid4vciError::InvalidTransactionId
+        );
+    }
+}

@@ -435,3 +435,126 @@ impl CredentialsReceived {
         self.token
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fetched(anonymous: bool, dpop: bool) -> MetadataFetched {
+        let offer = CredentialOffer::parse(
+            json!({
+                "credential_issuer": "https://issuer.example",
+                "credential_configuration_ids": ["diploma"],
+                "grants": {"urn:ietf:params:oauth:grant-type:pre-authorized_code": {
+                    "pre-authorized_code": "code", "tx_code": {"length": 4}
+                }}
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap();
+        let issuer = CredentialIssuerMetadata::from_json(json!({
+            "credential_issuer": "https://issuer.example",
+            "credential_endpoint": "https://issuer.example/credential",
+            "credential_configurations_supported": {
+                "diploma": {"format": "dc+sd-jwt", "vct": "urn:diploma"},
+                "transcript": {"format": "dc+sd-jwt", "vct": "urn:transcript"}
+            }
+        }))
+        .unwrap();
+        let mut as_meta = json!({"issuer": "https://issuer.example", "token_endpoint": "https://issuer.example/token"});
+        if anonymous {
+            as_meta["pre-authorized_grant_anonymous_access_supported"] = true.into();
+        }
+        if dpop {
+            as_meta["dpop_signing_alg_values_supported"] = json!(["ES256"]);
+        }
+        let as_meta = AuthorizationServerMetadata::parse(as_meta.to_string().as_bytes()).unwrap();
+        OfferReceived::new(offer)
+            .metadata_fetched(issuer, as_meta)
+            .unwrap()
+    }
+
+    fn token(details: Value, token_type: &str) -> TokenResponse {
+        TokenResponse::parse(
+            json!({"access_token": "t", "token_type": token_type, "expires_in": 60,
+                   "authorization_details": details})
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn token_request_rules() {
+        let f = fetched(true, true);
+        assert!(f.pre_authorized_token_request(Some("1234"), None).is_ok());
+        assert!(f.pre_authorized_token_request(None, None).is_err());
+        assert!(f.pre_authorized_token_request(Some("12a4"), None).is_err());
+        let f = fetched(false, true);
+        assert_eq!(
+            f.pre_authorized_token_request(Some("1234"), None)
+                .unwrap_err()
+                .wire()
+                .1,
+            "invalid_client"
+        );
+        assert!(
+            f.pre_authorized_token_request(Some("1234"), Some("wallet"))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn token_response_checks() {
+        let d = json!([{"type": "openid_credential", "credential_configuration_id": "diploma"}]);
+        assert!(
+            fetched(true, true)
+                .token_received(token(d.clone(), "DPoP"), UnixTime(0))
+                .is_ok()
+        );
+        assert!(
+            fetched(true, true)
+                .token_received(token(d.clone(), "Bearer"), UnixTime(0))
+                .is_err(),
+            "bearer token from a DPoP AS"
+        );
+        assert!(
+            fetched(true, false)
+                .token_received(token(d, "Bearer"), UnixTime(0))
+                .is_ok()
+        );
+        let other =
+            json!([{"type": "openid_credential", "credential_configuration_id": "transcript"}]);
+        assert!(
+            fetched(true, true)
+                .token_received(token(other, "DPoP"), UnixTime(0))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn credential_request_checks() {
+        let d = json!([{"type": "openid_credential", "credential_configuration_id": "diploma"}]);
+        let t = fetched(true, true)
+            .token_received(token(d, "DPoP"), UnixTime(0))
+            .unwrap();
+        let target = CredentialTarget::Configuration("diploma".into());
+        assert!(
+            t.credential_request(&target, vec!["p".into()], UnixTime(0))
+                .is_ok()
+        );
+        assert!(
+            t.credential_request(&target, vec!["p".into(), "q".into()], UnixTime(0))
+                .is_err(),
+            "no batch"
+        );
+        assert!(
+            t.credential_request(&target, vec![], UnixTime(60)).is_err(),
+            "token expired"
+        );
+        let other = CredentialTarget::Configuration("transcript".into());
+        assert!(t.credential_request(&other, vec![], UnixTime(0)).is_err());
+    }
+}
