@@ -249,6 +249,9 @@ impl DecryptionKey {
 /// A decrypted JWE: the protected header and the plaintext.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecryptedJwe {
+    /// The content encryption used, for callers that accept only what they advertised
+    /// (`encrypted_response_enc_values_supported`).
+    pub enc: ContentEncryption,
     /// The authenticated protected header.
     pub header: Map<String, Value>,
     /// The decrypted payload.
@@ -500,6 +503,7 @@ pub fn decrypt(compact: &str, key: &DecryptionKey) -> Result<DecryptedJwe, JweEr
         .len();
     in_out.truncate(plain_len);
     Ok(DecryptedJwe {
+        enc,
         header,
         plaintext: in_out,
     })
@@ -599,6 +603,7 @@ mod tests {
             let out = decrypt(&jwe, &key).unwrap();
             assert_eq!(&*out.plaintext, br#"{"vp_token":{}}"#);
             assert_eq!(out.header["enc"], enc.jose_name());
+            assert_eq!(out.enc, enc);
             assert_eq!(out.header["alg"], "ECDH-ES");
             assert_eq!(out.header["typ"], "oauth-authz-resp+jwt");
             assert_eq!(jwe.split('.').nth(1), Some(""));
