@@ -209,16 +209,16 @@ impl Fetcher {
         };
         let mut response = request.send().await.map_err(map_err)?;
         let status = response.status();
-        if status == reqwest::StatusCode::NOT_MODIFIED {
-            if let Some(c) = cached {
-                tracing::debug!(url = %key, "not modified, using cached copy");
-                return Ok(Fetched {
-                    location: key,
-                    body: c.body,
-                    content_type: c.content_type,
-                    not_modified: true,
-                });
-            }
+        if status == reqwest::StatusCode::NOT_MODIFIED
+            && let Some(c) = cached
+        {
+            tracing::debug!(url = %key, "not modified, using cached copy");
+            return Ok(Fetched {
+                location: key,
+                body: c.body,
+                content_type: c.content_type,
+                not_modified: true,
+            });
         }
         if !status.is_success() {
             return Err(FetchError::Status {
@@ -251,18 +251,18 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        if etag.is_some() || last_modified.is_some() {
-            if let Ok(mut c) = self.cache.lock() {
-                c.insert(
-                    key.clone(),
-                    CacheEntry {
-                        etag,
-                        last_modified,
-                        body: body.clone(),
-                        content_type: content_type.clone(),
-                    },
-                );
-            }
+        if (etag.is_some() || last_modified.is_some())
+            && let Ok(mut c) = self.cache.lock()
+        {
+            c.insert(
+                key.clone(),
+                CacheEntry {
+                    etag,
+                    last_modified,
+                    body: body.clone(),
+                    content_type: content_type.clone(),
+                },
+            );
         }
         Ok(Fetched {
             location: key,
