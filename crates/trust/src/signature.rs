@@ -217,6 +217,7 @@ pub(crate) fn verify_enveloped(
                         "the verified references do not resolve to the document root".into(),
                     ));
                 }
+                check_signing_certificate(signature, &references, &signer)?;
                 return Ok(SignatureInfo {
                     algorithm,
                     signer,
@@ -233,6 +234,63 @@ pub(crate) fn verify_enveloped(
         }
     }
     Err(last_error.unwrap_or_else(|| TrustError::SignatureInvalid("no signer key verified".into())))
+}
+
+const NS_XADES_132: &str = "http://uri.etsi.org/01903/v1.3.2#";
+
+/// XAdES binds the signer certificate inside the signed properties (`SigningCertificate` or
+/// `SigningCertificateV2`, `Cert/CertDigest`). When digests we can compute (SHA-256/384/512)
+/// are present, one must match the certificate that verified the signature; SHA-1-only
+/// bindings (older lists) are not checked.
+fn check_signing_certificate(
+    signature: Node<'_, '_>,
+    references: &[String],
+    signer: &SignerCertificate,
+) -> Result<(), TrustError> {
+    // Only bindings inside a signed (referenced) element count.
+    let signed_ids: Vec<&str> = references
+        .iter()
+        .filter_map(|r| r.strip_prefix('#'))
+        .collect();
+    let mut checked = false;
+    for cert_digest in signature
+        .descendants()
+        .filter(|n| is(*n, NS_XADES_132, "CertDigest"))
+        .filter(|n| {
+            n.ancestors().any(|a| {
+                is(a, NS_XADES_132, "SigningCertificate")
+                    || is(a, NS_XADES_132, "SigningCertificateV2")
+            }) && n
+                .ancestors()
+                .any(|a| a.attribute("Id").is_some_and(|id| signed_ids.contains(&id)))
+        })
+    {
+        let method =
+            child(cert_digest, NS_DSIG, "DigestMethod").and_then(|m| m.attribute("Algorithm"));
+        let hash = match method {
+            Some("http://www.w3.org/2001/04/xmlenc#sha256") => Hash::Sha256,
+            Some("http://www.w3.org/2001/04/xmldsig-more#sha384") => Hash::Sha384,
+            Some("http://www.w3.org/2001/04/xmlenc#sha512") => Hash::Sha512,
+            _ => continue,
+        };
+        let Some(value) = child(cert_digest, NS_DSIG, "DigestValue") else {
+            continue;
+        };
+        checked = true;
+        let Ok(expected) = base64_value(&text(value), "xades:CertDigest", 128) else {
+            continue;
+        };
+        if expected == hash.digest(signer.der()) {
+            return Ok(());
+        }
+    }
+    if checked {
+        return Err(TrustError::SignatureInvalid(
+            "the XAdES SigningCertificate does not name the certificate that verified the signature"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 fn check_root_transforms(reference: Node<'_, '_>) -> Result<(), TrustError> {
