@@ -20,6 +20,7 @@
 #![deny(clippy::as_conversions)]
 
 mod credential;
+pub mod demo;
 mod error;
 pub mod metadata;
 mod oauth;

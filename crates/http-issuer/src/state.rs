@@ -308,77 +308,68 @@ pub async fn load_or_create_issuer_key<K: KeyStore>(
     certify: impl FnOnce(&[u8]) -> Result<Vec<Vec<u8>>, String>,
 ) -> Result<Arc<dyn Signer>, IssuerError> {
     match store.current_signing_key(ISSUER_KEY_OWNER).await {
-        Ok(key) => {
-            let pkcs8 = kek
-                .open(
-                    &key.private_key.algorithm,
-                    &key.private_key.ciphertext,
-                    &seal_context(&key.owner, &key.id),
-                )
-                .map_err(IssuerError::internal)?;
-            let algorithm = match key.algorithm.as_str() {
-                "ES256" => SignatureAlgorithm::Es256,
-                "ES384" => SignatureAlgorithm::Es384,
-                other => return Err(IssuerError::Internal(format!("unsupported key {other}"))),
-            };
-            let signer = SoftwareSigner::from_pkcs8(algorithm, &pkcs8)
-                .map_err(IssuerError::internal)?
-                .with_certificate_chain(key.certificate_chain)
-                .with_kid(key.id);
-            Ok(Arc::new(signer))
-        }
-        Err(StorageError::NotFound { .. }) => {
-            let signer = SoftwareSigner::generate(SignatureAlgorithm::Es256)
-                .map_err(IssuerError::internal)?;
-            let pkcs8 = signer.to_pkcs8().map_err(IssuerError::internal)?;
-            let chain = certify(&pkcs8).map_err(IssuerError::Internal)?;
-            let provider = kakehashi_crypto_aws_lc::provider();
-            let id = signer
-                .public_jwk()
-                .thumbprint(&provider, HashAlgorithm::Sha256);
-            let sealed = kek
-                .seal(&pkcs8, &seal_context(ISSUER_KEY_OWNER, &id))
-                .map_err(IssuerError::internal)?;
-            let record = SigningKey {
-                id: id.clone(),
-                owner: ISSUER_KEY_OWNER.into(),
-                algorithm: "ES256".into(),
-                public_jwk: signer.public_jwk().to_json().to_string(),
-                private_key: EncryptedKey {
-                    kek_id: kek.id().to_owned(),
-                    algorithm: SEAL_ALGORITHM.into(),
-                    ciphertext: sealed,
-                },
-                certificate_chain: chain.clone(),
-                created_at: now,
-                current: false,
-                retired_at: None,
-            };
-            match store.insert_signing_key(&record).await {
-                Ok(()) => {}
-                // Another node created one at the same time: use theirs.
-                Err(StorageError::Conflict { .. }) => {
-                    return Box::pin(load_or_create_issuer_key(store, kek, now, |_| {
-                        Err("concurrent key creation".into())
-                    }))
-                    .await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-            match store.make_signing_key_current(&id).await {
-                Ok(()) => {}
-                Err(StorageError::Conflict { .. }) => {
-                    return Box::pin(load_or_create_issuer_key(store, kek, now, |_| {
-                        Err("concurrent key creation".into())
-                    }))
-                    .await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-            Ok(Arc::new(signer.with_certificate_chain(chain).with_kid(id)))
+        Ok(key) => return open_issuer_key(key, kek),
+        Err(StorageError::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let signer =
+        SoftwareSigner::generate(SignatureAlgorithm::Es256).map_err(IssuerError::internal)?;
+    let pkcs8 = signer.to_pkcs8().map_err(IssuerError::internal)?;
+    let chain = certify(&pkcs8).map_err(IssuerError::Internal)?;
+    let provider = kakehashi_crypto_aws_lc::provider();
+    let id = signer
+        .public_jwk()
+        .thumbprint(&provider, HashAlgorithm::Sha256);
+    let sealed = kek
+        .seal(&pkcs8, &seal_context(ISSUER_KEY_OWNER, &id))
+        .map_err(IssuerError::internal)?;
+    let record = SigningKey {
+        id: id.clone(),
+        owner: ISSUER_KEY_OWNER.into(),
+        algorithm: "ES256".into(),
+        public_jwk: signer.public_jwk().to_json().to_string(),
+        private_key: EncryptedKey {
+            kek_id: kek.id().to_owned(),
+            algorithm: SEAL_ALGORITHM.into(),
+            ciphertext: sealed,
+        },
+        certificate_chain: chain.clone(),
+        created_at: now,
+        current: false,
+        retired_at: None,
+    };
+    store.insert_signing_key(&record).await?;
+    match store.make_signing_key_current(&id).await {
+        Ok(()) => Ok(Arc::new(signer.with_certificate_chain(chain).with_kid(id))),
+        // Another node made its key current at the same time: use theirs.
+        Err(StorageError::Conflict { .. }) => {
+            open_issuer_key(store.current_signing_key(ISSUER_KEY_OWNER).await?, kek)
         }
         Err(e) => Err(e.into()),
     }
+}
+
+fn open_issuer_key(
+    key: SigningKey,
+    kek: &KeyEncryptionKey,
+) -> Result<Arc<dyn Signer>, IssuerError> {
+    let pkcs8 = kek
+        .open(
+            &key.private_key.algorithm,
+            &key.private_key.ciphertext,
+            &seal_context(&key.owner, &key.id),
+        )
+        .map_err(IssuerError::internal)?;
+    let algorithm = match key.algorithm.as_str() {
+        "ES256" => SignatureAlgorithm::Es256,
+        "ES384" => SignatureAlgorithm::Es384,
+        other => return Err(IssuerError::Internal(format!("unsupported key {other}"))),
+    };
+    let signer = SoftwareSigner::from_pkcs8(algorithm, &pkcs8)
+        .map_err(IssuerError::internal)?
+        .with_certificate_chain(key.certificate_chain)
+        .with_kid(key.id);
+    Ok(Arc::new(signer))
 }
 
 /// Loads (or on first start creates) the offer code secret, sealed under the KEK in the

@@ -1,0 +1,48 @@
+//! The two fictional pilot universities (the same organisations as the trust test PKI:
+//! `VATBE-0123456789` in Belgium and `NTRJP-7123456789012` in Japan), for demo data and the
+//! `registrar import --university eu|jp` command.
+
+use kakehashi_academic::model::AwardingBody;
+use serde_json::json;
+
+use crate::Profile;
+
+/// The awarding body of the pilot university of `profile`.
+pub fn awarding_body(profile: Profile) -> AwardingBody {
+    let value = match profile {
+        Profile::Eu => json!({
+            "legal_name": {"en": "Kakehashi Test University Leuven", "nl": "Kakehashi Testuniversiteit Leuven"},
+            "country": "BE",
+            "legal_identifier": {"scheme": "VAT", "value": "BE0123456789"},
+            "erasmus_code": "B  LEUVEN99"
+        }),
+        Profile::Jp => json!({
+            "legal_name": {"ja": "架け橋テスト大学", "en": "Kakehashi Test University"},
+            "country": "JP",
+            "legal_identifier": {"scheme": "JP-CorporateNumber", "value": "7123456789012"},
+            "school_code": "F313110199999"
+        }),
+    };
+    // Fixed, valid literals: a failure here is a programming error caught by the unit test.
+    #[allow(clippy::expect_used)]
+    serde_json::from_value(value).expect("valid demo awarding body")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_bodies_parse_and_have_legal_identifiers() {
+        let eu = awarding_body(Profile::Eu);
+        assert_eq!(
+            eu.legal_identifier.organization_identifier(&eu.country),
+            "VATBE-0123456789"
+        );
+        let jp = awarding_body(Profile::Jp);
+        assert_eq!(
+            jp.legal_identifier.organization_identifier(&jp.country),
+            "NTRJP-7123456789012"
+        );
+    }
+}
