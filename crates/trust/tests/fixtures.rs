@@ -235,3 +235,41 @@ fn unsigned_fixture_is_rejected() {
     let unsigned = format!("{}{}", &xml[..start], &xml[end..]);
     assert_eq!(unanchored(&unsigned), Err(TrustError::Unsigned));
 }
+
+/// The XAdES binding: a list signed with one key whose `SigningCertificate` names another
+/// certificate is refused even after `ds:KeyInfo` is swapped to the certificate that verifies.
+#[test]
+fn signing_certificate_binding_is_enforced() {
+    use std::sync::Arc;
+
+    use kakehashi_trust::publish::{ListDescription, publish};
+    use rustls_pki_types::PrivatePkcs8KeyDer;
+    use rustls_pki_types::pem::PemObject as _;
+
+    let f = fixtures();
+    let desc: ListDescription =
+        toml::from_str(&std::fs::read_to_string(f.join("lists/JP.toml")).unwrap()).unwrap();
+    let jp_cert = generator::read_pem_cert(&f.join("pki/jplist-signer.pem")).unwrap();
+    let be_cert = generator::read_pem_cert(&f.join("pki/be-tl-signer.pem")).unwrap();
+    let jp_key = PrivatePkcs8KeyDer::from_pem_file(f.join("pki/jplist-signer.key.pem")).unwrap();
+    // Signs with the JP key but names the BE certificate (KeyInfo and SigningCertificate).
+    let signer = Arc::new(generator::SoftSigner::new(
+        jp_key.secret_pkcs8_der(),
+        be_cert.clone(),
+    ));
+    let lists = f.join("lists");
+    let mut resolve = |r: &str| generator::read_pem_cert(&lists.join(r));
+    let xml = publish(&desc, &mut resolve, signer, now()).unwrap();
+    assert!(matches!(
+        unanchored(&xml),
+        Err(TrustError::SignatureInvalid(_))
+    ));
+    use base64::Engine as _;
+    let b64 = |d: &[u8]| base64::engine::general_purpose::STANDARD.encode(d);
+    let swapped = xml.replacen(&b64(&be_cert), &b64(&jp_cert), 1);
+    assert_ne!(swapped, xml);
+    match unanchored(&swapped) {
+        Err(TrustError::SignatureInvalid(m)) => assert!(m.contains("SigningCertificate"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
