@@ -15,5 +15,9 @@ fuzz_target!(|data: &[u8]| {
             let _ = svc.state_at(UnixTime(1_800_000_000));
         }
     }
-    let _ = verify_list(data, ListAnchors::DangerousUnanchored, UnixTime(1_800_000_000));
+    let _ = verify_list(
+        data,
+        ListAnchors::DangerousUnanchored,
+        UnixTime(1_800_000_000),
+    );
 });
