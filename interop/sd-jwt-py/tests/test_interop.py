@@ -153,6 +153,7 @@ def test_deviation_p2_python_does_not_check_kb_iat(kakehashi, issuer, holder):
     assert py_verify(pres, issuer)["given_name"] == "Hanako"
     r = kakehashi.verify(pres, issuer, *KB_ARGS)
     assert r.returncode == 1, r.stdout
+    assert "KB-JWT iat" in r.stderr
 
 
 # ---------------------------------------------------------------- Python -> Kakehashi
