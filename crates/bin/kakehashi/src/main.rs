@@ -31,6 +31,9 @@ enum Command {
     /// Trusted lists (ETSI TS 119 612) and trust evaluation.
     #[command(subcommand)]
     Trust(cmd::trust::TrustCommand),
+    /// Registrar tasks: bulk credential offers from a CSV file.
+    #[command(subcommand)]
+    Registrar(cmd::registrar::RegistrarCommand),
     /// Run a Kakehashi node (every role, or those given with --role).
     Serve(cmd::serve::ServeArgs),
     /// Create or upgrade the database schema.
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::SdJwt(c) => cmd::sd_jwt::run(c),
         Command::Vc(c) => cmd::vc::run(c),
         Command::Trust(c) => cmd::trust::run(c),
+        Command::Registrar(c) => cmd::registrar::run(c),
         Command::Serve(a) => cmd::serve::serve(a),
         Command::Migrate(a) => cmd::serve::migrate(a),
     };
