@@ -62,7 +62,19 @@ fn check_case(entry: &serde_json::Value) -> Result<(), String> {
         ("not-well-formed", Err(TrustError::XmlMalformed(_))) => Ok(()),
         ("multiple-signatures", Err(TrustError::MultipleSignatures { .. })) => Ok(()),
         ("signature-wrapping", Err(TrustError::SignatureDoesNotCoverRoot(_))) => Ok(()),
-        ("signer-not-in-lotl", _) => Ok(()), // checked by the anchoring test
+        ("signer-not-in-lotl", _) => {
+            // Held-out case: crypto may pass; anchoring in the EU LOTL (seq 248) must not.
+            let pin = [sha256_from_hex(
+                "d2064fdd70f6982dcc516b86d9d5c56aea939417c624b2e478c0b29de54f8474",
+            )];
+            let l = lotl("lotl/EU-LOTL-seq248.xml", "2019-09-05T00:00:00Z", &pin);
+            match verify_list(&read(file), ListAnchors::Lotl(&l), time_for(entry)) {
+                Err(TrustError::SignerNotInLotl { .. } | TrustError::NoLotlPointer { .. }) => {
+                    Ok(())
+                }
+                other => Err(format!("expected signer-not-in-lotl, got {other:?}")),
+            }
+        }
         (exp, Ok(_)) => Err(format!("expected {exp}, verified")),
         (exp, Err(e)) => Err(format!("expected {exp}, got {e}")),
     }
