@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use kakehashi_server::compose::{self, DemoOutcome};
 use kakehashi_server::config::LogFormat;
 use kakehashi_server::{AnyStore, Config, NodeState, Role, metrics::Metrics, node_router};
 
@@ -100,37 +101,85 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         let config = Arc::new(config);
         let metrics = Arc::new(Metrics::new());
+        let universities = if config.demo_data {
+            compose::demo_universities().context("demo universities")?
+        } else {
+            Vec::new()
+        };
+        let setup = compose::PageSetup::new(universities);
+        if config.demo_data && config.roles.contains(&Role::Issuer) {
+            let password = std::env::var("KAKEHASHI_DEMO_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty());
+            let now = setup.clock.now();
+            let outcome = match &store {
+                AnyStore::Sqlite(s) => {
+                    compose::ensure_demo_data(s, &setup.universities, password.as_deref(), now)
+                        .await
+                }
+                AnyStore::Postgres(s) => {
+                    compose::ensure_demo_data(s, &setup.universities, password.as_deref(), now)
+                        .await
+                }
+            }
+            .context("demo data")?;
+            print_demo_outcome(&outcome);
+        }
         println!("Kakehashi node listening on http://{addr}");
+        let (app, portals) = match store {
+            AnyStore::Sqlite(s) => {
+                let composed = compose::role_routers(s.clone(), &config, setup);
+                let state = NodeState {
+                    store: s,
+                    config: config.clone(),
+                    metrics,
+                };
+                (node_router(state, composed.router), composed.portals)
+            }
+            AnyStore::Postgres(s) => {
+                let composed = compose::role_routers(s.clone(), &config, setup);
+                let state = NodeState {
+                    store: s,
+                    config: config.clone(),
+                    metrics,
+                };
+                (node_router(state, composed.router), composed.portals)
+            }
+        };
+        let base = config.public_url.trim_end_matches('/');
+        for (what, path) in portals {
+            println!("  {what:<17} {base}{path}");
+        }
         for (path, what) in [
             ("/healthz", "health"),
             ("/readyz", "readiness"),
             ("/metrics", "metrics"),
         ] {
-            println!("  {what:<10} {}{path}", config.public_url);
+            println!("  {what:<17} {base}{path}");
         }
-        let app = match store {
-            AnyStore::Sqlite(s) => node_router(
-                NodeState {
-                    store: s,
-                    config: config.clone(),
-                    metrics,
-                },
-                axum::Router::new(),
-            ),
-            AnyStore::Postgres(s) => node_router(
-                NodeState {
-                    store: s,
-                    config: config.clone(),
-                    metrics,
-                },
-                axum::Router::new(),
-            ),
-        };
         kakehashi_server::serve_on(listener, app)
             .await
             .context("server")?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Tells the operator about demo accounts created now. Printed on stdout, never through tracing,
+/// so a generated password does not end up in log collectors.
+fn print_demo_outcome(outcome: &DemoOutcome) {
+    if outcome.created_accounts.is_empty() {
+        return;
+    }
+    println!("Demo registrar accounts created:");
+    for (username, university) in &outcome.created_accounts {
+        println!("  {username}  ({university})");
+    }
+    match &outcome.generated_password {
+        Some(p) => println!(
+            "  password: {p}\n  (generated now and shown only once; set KAKEHASHI_DEMO_PASSWORD to choose it)"
+        ),
+        None => println!("  password: the value of KAKEHASHI_DEMO_PASSWORD"),
+    }
 }
 
 /// Creates or upgrades the database schema and exits.

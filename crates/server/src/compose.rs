@@ -1,0 +1,303 @@
+//! Composition: the role routers of a node, and the demo data of a first start.
+//!
+//! | role       | mounted                                   |
+//! |------------|-------------------------------------------|
+//! | `issuer`   | registrar portal, `/registrar/…`          |
+//! | `registry` | trust registry pages, `/registry`         |
+//! | any        | home page `/` listing the mounted portals |
+//!
+//! Everything is generic over `S: Store + Clone + 'static`; the binary picks the backend.
+
+use kakehashi_academic::csv_import;
+use kakehashi_academic::model::{AwardingBody, CorporateNumber, LegalIdentifier, SchoolCode};
+use kakehashi_core::{LangMap, UnixTime};
+use kakehashi_storage::{AuditEntry, Graduate, RegistrarUser, StorageError, Store};
+use kakehashi_web::home::PortalLink;
+use kakehashi_web::registrar::{RegistrarConfig, RegistrarPortal, University, hash_password};
+use kakehashi_web::registry::SharedRegistryView;
+use kakehashi_web::{Clock, WebError};
+
+use crate::{Config, Role};
+
+/// What the pages need besides the store and the configuration.
+#[derive(Debug, Clone)]
+pub struct PageSetup {
+    /// Universities using the registrar portal (from the demo data or, later, configuration).
+    pub universities: Vec<University>,
+    /// The trust registry's view, filled and replaced by whoever loads the lists.
+    pub registry: SharedRegistryView,
+    pub clock: Clock,
+}
+
+impl PageSetup {
+    /// Universities as given, no trusted lists loaded yet, the system clock.
+    pub fn new(universities: Vec<University>) -> Self {
+        Self {
+            universities,
+            registry: SharedRegistryView::default(),
+            clock: Clock::system(),
+        }
+    }
+}
+
+/// The composed routers and the portals to announce.
+pub struct Composed {
+    pub router: axum::Router,
+    /// `(name, path)` of each portal, for the start-up message.
+    pub portals: Vec<(&'static str, String)>,
+}
+
+/// The routers of the roles `config` names, wrapped with the pages' security layer.
+pub fn role_routers<S: Store + Clone + 'static>(
+    store: S,
+    config: &Config,
+    setup: PageSetup,
+) -> Composed {
+    let secure_cookies = config.public_url.starts_with("https://");
+    let mut pages = axum::Router::new();
+    let mut links = Vec::new();
+    let mut portals = Vec::new();
+    if config.roles.contains(&Role::Issuer) {
+        let mut registrar = RegistrarConfig::new(setup.universities.clone(), secure_cookies);
+        registrar.clock = setup.clock.clone();
+        pages = pages.merge(RegistrarPortal::new(store.clone(), registrar).router());
+        links.push(PortalLink {
+            title: "home.registrar",
+            description: "home.registrar.desc",
+            href: "/registrar/graduates".into(),
+        });
+        portals.push(("registrar portal", "/registrar/sign-in".to_owned()));
+    }
+    if config.roles.contains(&Role::Registry) {
+        pages = pages.merge(kakehashi_web::registry::router(
+            setup.registry.clone(),
+            setup.clock.clone(),
+        ));
+        links.push(PortalLink {
+            title: "nav.registry",
+            description: "home.registry.desc",
+            href: kakehashi_web::registry::BASE.into(),
+        });
+        portals.push(("trust registry", kakehashi_web::registry::BASE.to_owned()));
+    }
+    pages = pages.merge(kakehashi_web::home::router(links));
+    portals.insert(0, ("home", "/".to_owned()));
+    Composed {
+        router: kakehashi_web::site(pages),
+        portals,
+    }
+}
+
+/// The two fictional universities of the pilot and their registrar accounts.
+pub fn demo_universities() -> Result<Vec<University>, WebError> {
+    let names = |ja: &str, en: &str, extra: &[(&str, &str)]| {
+        let mut m = LangMap::single("en", en).map_err(|e| WebError::Internal(e.to_string()))?;
+        if !ja.is_empty() {
+            m = m
+                .with("ja", ja)
+                .map_err(|e| WebError::Internal(e.to_string()))?;
+        }
+        for (tag, text) in extra {
+            m = m
+                .with(tag, *text)
+                .map_err(|e| WebError::Internal(e.to_string()))?;
+        }
+        Ok::<_, WebError>(m)
+    };
+    let bad = |e: kakehashi_academic::AcademicError| WebError::Internal(e.to_string());
+    Ok(vec![
+        University {
+            slug: "brabant-leuven".into(),
+            profile: AwardingBody {
+                legal_name: names(
+                    "ブラバント＝ルーヴェン大学",
+                    "University of Brabant-Leuven",
+                    &[
+                        ("nl", "Universiteit Brabant-Leuven"),
+                        ("fr", "Université de Brabant-Louvain"),
+                    ],
+                )?,
+                country: "BE".into(),
+                // Fictional; mod-97 check digits valid (09991234 -> 57).
+                legal_identifier: LegalIdentifier::Vat("BE0999123457".into()),
+                school_code: None,
+                erasmus_code: Some("B  BRABANT01".into()),
+            },
+            registrars: vec!["registrar@brabant-leuven.example".into()],
+        },
+        University {
+            slug: "morinomiyako".into(),
+            profile: AwardingBody {
+                legal_name: names(
+                    "国立大学法人杜の都大学",
+                    "Morinomiyako National University",
+                    &[],
+                )?,
+                country: "JP".into(),
+                // Fictional; check digit valid under the National Tax Agency rule.
+                legal_identifier: LegalIdentifier::CorporateNumber(
+                    CorporateNumber::parse("9370005009999").map_err(bad)?,
+                ),
+                school_code: Some(SchoolCode::parse("F199990000001").map_err(bad)?),
+                erasmus_code: None,
+            },
+            registrars: vec!["registrar@morinomiyako.example".into()],
+        },
+    ])
+}
+
+/// Demo graduates as registrar CSV files (the same format the import page takes).
+fn demo_csv(slug: &str) -> &'static str {
+    match slug {
+        "brabant-leuven" => {
+            "family_name_latn,given_name_latn,birth_date,title_en,title_ja,field_en,field_ja,isced_field,eqf_level,credits,credit_system,award_date,diploma_number\n\
+             PEETERS,Lotte,2001-05-14,Master of Science in Engineering: Computer Science,工学修士(コンピュータサイエンス),Computer Science,コンピュータサイエンス,061,7,120,ECTS,2026-07-03,BL-2026-00417\n\
+             JANSSENS,Ruben,2000-11-02,Bachelor of Arts in History,文学士(歴史学),History,歴史学,022,6,180,ECTS,2025-06-27,BL-2025-01988\n\
+             DUBOIS,Amélie,1999-03-21,Master of Laws,法学修士,Law,法学,042,7,120,ECTS,2026-02-06,BL-2026-00052\n"
+        }
+        _ => {
+            "family_name_ja,family_name_kana,family_name_latn,given_name_ja,given_name_kana,given_name_latn,birth_date,degree,title_ja,title_en,field_ja,field_en,isced_field,credits,award_date,diploma_number\n\
+             山田,ヤマダ,YAMADA,花子,ハナコ,HANAKO,2000-04-01,修士,修士(工学),Master of Engineering,工学,Engineering,071,30,2026-03-25,修第1234号\n\
+             佐藤,サトウ,SATO,健太,ケンタ,KENTA,2003-09-12,学士,学士(文学),Bachelor of Arts,文学,Literature,023,124,2026-03-25,学第5678号\n\
+             鈴木,スズキ,SUZUKI,美咲,ミサキ,MISAKI,1996-01-30,博士,博士(理学),Doctor of Science,理学,Science,053,,2025-09-25,博第0042号\n"
+        }
+    }
+}
+
+/// What [`ensure_demo_data`] did.
+#[derive(Debug, Default)]
+pub struct DemoOutcome {
+    /// Accounts created now: `(username, university name)`.
+    pub created_accounts: Vec<(String, String)>,
+    /// The password of the created accounts, when it was generated (show it once).
+    pub generated_password: Option<String>,
+    /// Graduates created now.
+    pub created_graduates: usize,
+}
+
+/// Creates the registrar accounts and demo graduates that do not exist yet. Idempotent: a
+/// restart creates nothing and changes no password. The password is `password` (from
+/// `KAKEHASHI_DEMO_PASSWORD`) or, if absent, generated and returned so the caller can show it
+/// once; it is never logged.
+pub async fn ensure_demo_data<S: Store>(
+    store: &S,
+    universities: &[University],
+    password: Option<&str>,
+    now: UnixTime,
+) -> Result<DemoOutcome, WebError> {
+    let mut outcome = DemoOutcome::default();
+    let mut chosen: Option<String> = password.map(str::to_owned);
+    for university in universities {
+        let name = university
+            .profile
+            .legal_name
+            .best("en")
+            .unwrap_or_default()
+            .to_owned();
+        for username in &university.registrars {
+            match store.registrar_user(username).await {
+                Ok(_) => continue,
+                Err(StorageError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+            let password = match &chosen {
+                Some(p) => p.clone(),
+                None => {
+                    let p = kakehashi_web::security::random_token(12);
+                    outcome.generated_password = Some(p.clone());
+                    chosen = Some(p.clone());
+                    p
+                }
+            };
+            let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+                .await
+                .map_err(|e| WebError::Internal(e.to_string()))??;
+            match store
+                .insert_registrar_user(&RegistrarUser {
+                    username: username.clone(),
+                    password_hash,
+                    display_name: format!("Registrar ({name})"),
+                    disabled: false,
+                    created_at: now,
+                })
+                .await
+            {
+                // Another node of the same database created it first.
+                Ok(()) | Err(StorageError::Conflict { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+            outcome
+                .created_accounts
+                .push((username.clone(), name.clone()));
+        }
+        let import = csv_import::parse(demo_csv(&university.slug).as_bytes(), &university.profile)
+            .map_err(|e| WebError::Internal(format!("demo CSV: {e}")))?;
+        if let Some(e) = import.errors.first() {
+            return Err(WebError::Internal(format!(
+                "demo CSV line {}: {}",
+                e.line, e.message
+            )));
+        }
+        for row in import.rows {
+            match store.graduate(&row.idempotency_key).await {
+                Ok(_) => continue,
+                Err(StorageError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+            let record = serde_json::to_value(&row.diploma)
+                .map_err(|e| WebError::Internal(e.to_string()))?;
+            store
+                .upsert_graduate(&Graduate {
+                    id: row.idempotency_key.clone(),
+                    record,
+                    updated_at: now,
+                })
+                .await?;
+            store
+                .append_audit(&AuditEntry {
+                    sequence: 0,
+                    at: now,
+                    actor: "system:demo-data".into(),
+                    action: "graduate.add".into(),
+                    target: row.idempotency_key,
+                    details: serde_json::json!({
+                        "university": university.slug,
+                        "diploma_number": row.diploma.diploma_number,
+                    }),
+                })
+                .await?;
+            outcome.created_graduates += 1;
+        }
+    }
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_universities_are_valid() {
+        let u = demo_universities().unwrap();
+        assert_eq!(u.len(), 2);
+        assert_eq!(
+            u[1].profile
+                .legal_identifier
+                .organization_identifier(&u[1].profile.country),
+            "NTRJP-9370005009999"
+        );
+        for university in &u {
+            let import =
+                csv_import::parse(demo_csv(&university.slug).as_bytes(), &university.profile)
+                    .unwrap();
+            assert!(import.errors.is_empty(), "{:?}", import.errors);
+            assert_eq!(import.rows.len(), 3);
+        }
+    }
+
+    #[test]
+    fn belgian_vat_check_digits() {
+        let n: u64 = 9_991_234;
+        assert_eq!(97 - n % 97, 57);
+    }
+}

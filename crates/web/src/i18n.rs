@@ -1,0 +1,688 @@
+//! English and Japanese: the one table of UI strings, and language negotiation.
+//!
+//! Templates never hold UI text: they call `tr.t("key")` (or `tr.t1` / `tr.t2` for strings with
+//! `{}` placeholders). A test walks every template and checks that each key it uses is in
+//! [`STRINGS`] with both languages, so a page cannot ship half-translated.
+
+/// The languages of the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Ja,
+}
+
+impl Lang {
+    /// Every language, in the order of the switch.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ja];
+
+    /// The BCP 47 tag (`lang` attribute, cookie value, `?lang=`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        }
+    }
+
+    /// The language's own name, for the switch.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Ja => "日本語",
+        }
+    }
+
+    /// Parses `en`, `ja` and their regional forms (`en-GB`, `ja-JP`).
+    pub fn parse(text: &str) -> Option<Lang> {
+        let primary = text.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            "ja" => Some(Lang::Ja),
+            _ => None,
+        }
+    }
+
+    /// The language of a request: an explicit `?lang=` wins, then the `lang` cookie, then the
+    /// best `Accept-Language` match (by q-value), then English.
+    pub fn negotiate(query: Option<&str>, cookie: Option<&str>, accept: Option<&str>) -> Lang {
+        query
+            .and_then(Lang::parse)
+            .or_else(|| cookie.and_then(Lang::parse))
+            .or_else(|| accept.and_then(from_accept_language))
+            .unwrap_or_default()
+    }
+}
+
+/// The supported language with the highest q-value in an `Accept-Language` header.
+fn from_accept_language(header: &str) -> Option<Lang> {
+    let mut best: Option<(u16, Lang)> = None;
+    for item in header.split(',').take(32) {
+        let mut parts = item.split(';');
+        let Some(lang) = parts.next().and_then(Lang::parse) else {
+            continue;
+        };
+        let q = parts
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .map_or(1000, parse_q);
+        if q > 0 && best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, lang));
+        }
+    }
+    best.map(|(_, l)| l)
+}
+
+/// A q-value in thousandths (`0.8` -> 800); malformed values count as 0.
+fn parse_q(text: &str) -> u16 {
+    let text = text.trim();
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let whole = match int {
+        "1" => 1000,
+        "0" => 0,
+        _ => return 0,
+    };
+    let mut thousandths = 0u16;
+    for (i, c) in frac.chars().take(3).enumerate() {
+        let Some(d) = c.to_digit(10) else { return 0 };
+        let scale = [100u16, 10, 1][i];
+        thousandths += u16::try_from(d).unwrap_or(0) * scale;
+    }
+    (whole + thousandths).min(1000)
+}
+
+/// A translator for one language: what templates call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tr(pub Lang);
+
+impl Tr {
+    /// The language.
+    pub fn lang(&self) -> Lang {
+        self.0
+    }
+
+    /// The string for `key`. An unknown key is a bug caught by the template test; at run time
+    /// it shows the key rather than failing the page.
+    pub fn t(&self, key: &str) -> &'static str {
+        lookup(key).map_or("??", |(en, ja)| match self.0 {
+            Lang::En => en,
+            Lang::Ja => ja,
+        })
+    }
+
+    /// True when the table has `key` (for keys built at run time, such as audit actions).
+    pub fn has(key: &str) -> bool {
+        lookup(key).is_some()
+    }
+
+    /// The string for `key` with its `{}` replaced by `a`.
+    pub fn t1(&self, key: &str, a: impl std::fmt::Display) -> String {
+        self.t(key).replacen("{}", &a.to_string(), 1)
+    }
+
+    /// The string for `key` with its two `{}` replaced by `a` and `b`.
+    pub fn t2(&self, key: &str, a: impl std::fmt::Display, b: impl std::fmt::Display) -> String {
+        self.t(key)
+            .replacen("{}", &a.to_string(), 1)
+            .replacen("{}", &b.to_string(), 1)
+    }
+
+    /// A duration in words: `3 d 4 h`, `5 h 10 min` / `3日4時間`, `5時間10分`.
+    pub fn duration(&self, seconds: i64) -> String {
+        let s = seconds.abs();
+        let (days, hours, minutes) = (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60);
+        if days > 0 {
+            self.t2("duration.days_hours", days, hours)
+        } else {
+            self.t2("duration.hours_minutes", hours, minutes)
+        }
+    }
+}
+
+fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
+    STRINGS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, en, ja)| (*en, *ja))
+}
+
+/// Every UI string: key, English, Japanese.
+pub const STRINGS: &[(&str, &str, &str)] = &[
+    // Layout
+    ("site.name", "Kakehashi", "かけはし"),
+    (
+        "site.tagline",
+        "EU–Japan verifiable academic credentials",
+        "日EU 検証可能な学位証明",
+    ),
+    ("nav.skip", "Skip to main content", "本文へスキップ"),
+    ("nav.label", "Main navigation", "メインナビゲーション"),
+    ("nav.home", "Home", "ホーム"),
+    ("nav.graduates", "Graduates", "卒業生"),
+    ("nav.add", "Add a graduate", "卒業生を追加"),
+    ("nav.import", "Import CSV", "CSV 取り込み"),
+    ("nav.audit", "Audit trail", "監査ログ"),
+    ("nav.registry", "Trust registry", "トラストレジストリ"),
+    ("nav.signout", "Sign out", "サインアウト"),
+    ("nav.signed_in_as", "Signed in as", "サインイン中:"),
+    ("lang.label", "Language", "言語"),
+    (
+        "footer.text",
+        "Kakehashi pilot. The universities and people shown are fictional.",
+        "かけはしパイロット。表示される大学と人物は架空のものです。",
+    ),
+    // Home
+    ("home.title", "Kakehashi node", "かけはしノード"),
+    (
+        "home.intro",
+        "This node serves the portals below. Choose the one for your role.",
+        "このノードは次のポータルを提供しています。役割に合ったものを選んでください。",
+    ),
+    ("home.registrar", "Registrar portal", "教務ポータル"),
+    (
+        "home.registrar.desc",
+        "For university registrars: graduates, CSV import and the audit trail.",
+        "大学の教務担当者向け:卒業生の管理、CSV 取り込み、監査ログ。",
+    ),
+    (
+        "home.registry.desc",
+        "The trusted lists this node relies on and its recognition policy.",
+        "このノードが利用するトラストリストと承認ポリシー。",
+    ),
+    (
+        "home.none",
+        "No portal is enabled on this node.",
+        "このノードで有効なポータルはありません。",
+    ),
+    // Sign-in
+    (
+        "signin.title",
+        "Sign in to the registrar portal",
+        "教務ポータルにサインイン",
+    ),
+    ("signin.username", "Username", "ユーザー名"),
+    ("signin.password", "Password", "パスワード"),
+    ("signin.submit", "Sign in", "サインイン"),
+    (
+        "signin.failed",
+        "The username or password is not correct.",
+        "ユーザー名またはパスワードが正しくありません。",
+    ),
+    (
+        "signin.expired",
+        "Please sign in to continue. Sessions end after 8 hours or when you sign out.",
+        "続けるにはサインインしてください。セッションは 8 時間後またはサインアウト時に終了します。",
+    ),
+    (
+        "signin.signed_out",
+        "You have signed out.",
+        "サインアウトしました。",
+    ),
+    (
+        "signin.hint",
+        "Registrar accounts are created by the operator of this node.",
+        "教務アカウントはこのノードの管理者が作成します。",
+    ),
+    // Graduates list
+    ("graduates.title", "Graduates", "卒業生"),
+    ("graduates.caption", "Graduates of {}", "{} の卒業生"),
+    (
+        "graduates.empty",
+        "No graduates yet. Add one, or import a CSV file.",
+        "卒業生はまだ登録されていません。追加するか、CSV ファイルを取り込んでください。",
+    ),
+    ("graduates.name", "Name", "氏名"),
+    ("graduates.qualification", "Qualification", "学位"),
+    ("graduates.next", "Next page", "次のページ"),
+    ("graduates.first", "First page", "最初のページ"),
+    ("graduates.pages", "Pages", "ページ"),
+    // Diploma fields (form labels, detail page, CSV columns)
+    (
+        "field.family_name_latn",
+        "Family name (as in passport)",
+        "姓(パスポート表記)",
+    ),
+    (
+        "field.given_name_latn",
+        "Given name (as in passport)",
+        "名(パスポート表記)",
+    ),
+    ("field.family_name_ja", "Family name (kanji)", "姓(漢字)"),
+    ("field.given_name_ja", "Given name (kanji)", "名(漢字)"),
+    ("field.family_name_kana", "Family name (kana)", "姓(カナ)"),
+    ("field.given_name_kana", "Given name (kana)", "名(カナ)"),
+    ("field.birth_date", "Date of birth", "生年月日"),
+    (
+        "field.title_en",
+        "Qualification title in English",
+        "学位名(英語)",
+    ),
+    (
+        "field.title_ja",
+        "Qualification title in Japanese",
+        "学位名(日本語)",
+    ),
+    (
+        "field.degree",
+        "Japanese degree type (学士, 修士, 博士…)",
+        "学位の種類(学士、修士、博士など)",
+    ),
+    (
+        "field.field_en",
+        "Field of study in English",
+        "専攻分野(英語)",
+    ),
+    (
+        "field.field_ja",
+        "Field of study in Japanese",
+        "専攻分野(日本語)",
+    ),
+    (
+        "field.isced_field",
+        "ISCED-F 2013 field code (e.g. 0714)",
+        "ISCED-F 2013 分野コード(例:0714)",
+    ),
+    ("field.eqf_level", "EQF level (1–8)", "EQF レベル(1〜8)"),
+    ("field.credits", "Credits", "単位数"),
+    ("field.credit_system", "Credit system", "単位制度"),
+    ("field.award_date", "Award date", "学位授与日"),
+    ("field.diploma_number", "Diploma number", "学位記番号"),
+    ("field.awarding_body", "Awarding body", "授与機関"),
+    ("field.legal_identifier", "Legal identifier", "法人識別子"),
+    ("field.qualification", "Qualification", "学位"),
+    ("field.field", "Field of study", "専攻分野"),
+    ("field.name", "Name", "氏名"),
+    ("credit.ects", "ECTS", "ECTS"),
+    ("credit.tani", "Japanese credits (単位)", "単位"),
+    ("form.required", "required", "必須"),
+    ("form.date_hint", "YYYY-MM-DD", "YYYY-MM-DD 形式"),
+    (
+        "form.errors_title",
+        "The graduate was not added. Please correct the fields marked below.",
+        "卒業生は追加されていません。下記の項目を修正してください。",
+    ),
+    (
+        "form.err.required",
+        "This field is required.",
+        "この項目は必須です。",
+    ),
+    (
+        "form.err.title",
+        "Give the qualification title in English or in Japanese.",
+        "学位名を英語または日本語で入力してください。",
+    ),
+    (
+        "form.err.date",
+        "Enter a real date as YYYY-MM-DD.",
+        "YYYY-MM-DD 形式の正しい日付を入力してください。",
+    ),
+    (
+        "form.err.duplicate",
+        "A graduate with this diploma number already exists.",
+        "この学位記番号の卒業生はすでに登録されています。",
+    ),
+    // Add a graduate
+    ("add.title", "Add a graduate", "卒業生を追加"),
+    (
+        "add.intro",
+        "The diploma is recorded for {}. Fields marked “required” must be filled in.",
+        "{} の学位記として記録します。「必須」の項目を入力してください。",
+    ),
+    ("add.section.holder", "Graduate", "卒業生"),
+    ("add.section.award", "Award", "学位"),
+    ("add.submit", "Add graduate", "卒業生を追加"),
+    ("add.done", "Graduate added.", "卒業生を追加しました。"),
+    // CSV import
+    (
+        "import.title",
+        "Import graduates from a CSV file",
+        "CSV ファイルから卒業生を取り込む",
+    ),
+    (
+        "import.intro",
+        "One graduate per row, with a header row naming the columns. UTF-8 (with or without BOM) and Shift_JIS files are accepted. Importing the same file or the same diploma again never adds it twice.",
+        "1 行に 1 人の卒業生を記載し、1 行目に列名を書きます。UTF-8(BOM の有無を問わず)と Shift_JIS のファイルに対応しています。同じファイルや同じ学位記を再度取り込んでも二重に登録されません。",
+    ),
+    ("import.required_columns", "Required columns", "必須の列"),
+    ("import.optional_columns", "Optional columns", "任意の列"),
+    ("import.file", "CSV file", "CSV ファイル"),
+    ("import.submit", "Import", "取り込む"),
+    ("import.result", "Import result", "取り込み結果"),
+    ("import.added", "Graduates added", "追加した卒業生"),
+    (
+        "import.already",
+        "Already registered (not added again)",
+        "登録済み(再登録なし)",
+    ),
+    (
+        "import.rows_with_errors",
+        "Rows not imported",
+        "取り込まれなかった行",
+    ),
+    (
+        "import.errors",
+        "These rows were not imported. Correct them in the file and import it again; rows already imported will not be added twice.",
+        "次の行は取り込まれていません。ファイルを修正して再度取り込んでください。取り込み済みの行は二重に登録されません。",
+    ),
+    ("import.line", "Line", "行"),
+    ("import.column", "Column", "列"),
+    ("import.problem", "Problem", "問題"),
+    (
+        "import.no_errors",
+        "Every row was read.",
+        "すべての行を読み込みました。",
+    ),
+    (
+        "import.repeat",
+        "This exact file was imported before; nothing was added twice.",
+        "このファイルは以前に取り込まれています。二重登録はありません。",
+    ),
+    (
+        "import.file_error",
+        "The file could not be read, so nothing was imported:",
+        "ファイルを読み込めなかったため、何も取り込まれていません:",
+    ),
+    (
+        "import.no_file",
+        "Choose a CSV file to import.",
+        "取り込む CSV ファイルを選択してください。",
+    ),
+    ("import.encoding", "Encoding", "文字コード"),
+    // Graduate detail
+    ("graduate.title", "Graduate", "卒業生"),
+    ("graduate.record_id", "Record id", "レコード ID"),
+    ("graduate.updated", "Last updated", "最終更新"),
+    ("graduate.actions", "Credential actions", "証明書の操作"),
+    (
+        "graduate.no_actions",
+        "No credential actions are available on this node yet. Issuing a credential offer (QR code or link) and revoking or suspending a credential will appear here once the issuer service is enabled.",
+        "このノードではまだ証明書の操作はできません。発行者サービスが有効になると、クレデンシャルオファーの発行(QR コードまたはリンク)や失効・一時停止がここに表示されます。",
+    ),
+    ("graduate.back", "Back to the graduates", "卒業生一覧に戻る"),
+    // Audit trail
+    ("audit.title", "Audit trail", "監査ログ"),
+    (
+        "audit.intro",
+        "Sign-ins, sign-outs, added graduates and imports at {}, oldest first. Entries are append-only: they cannot be changed or deleted.",
+        "{} でのサインイン、サインアウト、卒業生の追加、取り込みの記録です(古い順)。記録は追記のみで、変更や削除はできません。",
+    ),
+    ("audit.sequence", "No.", "番号"),
+    ("audit.at", "Time (UTC)", "日時(UTC)"),
+    ("audit.actor", "Who", "実行者"),
+    ("audit.action", "What", "操作"),
+    ("audit.target", "Record", "対象"),
+    ("audit.details", "Details", "詳細"),
+    ("audit.empty", "No entries yet.", "記録はまだありません。"),
+    ("audit.next", "Later entries", "以降の記録"),
+    ("audit.first", "First entries", "最初の記録"),
+    ("audit.action.portal.sign_in", "Signed in", "サインイン"),
+    (
+        "audit.action.portal.sign_in_refused",
+        "Sign-in refused (wrong password)",
+        "サインイン拒否(パスワード誤り)",
+    ),
+    ("audit.action.portal.sign_out", "Signed out", "サインアウト"),
+    (
+        "audit.action.graduate.add",
+        "Graduate added",
+        "卒業生を追加",
+    ),
+    (
+        "audit.action.graduate.import",
+        "CSV file imported",
+        "CSV ファイルを取り込み",
+    ),
+    ("audit.action.other", "Other action", "その他の操作"),
+    // Trust registry
+    ("registry.title", "Trust registry", "トラストレジストリ"),
+    (
+        "registry.intro",
+        "The trusted lists this node loaded and verified, the lists it refused, and the recognition policy it applies to credentials.",
+        "このノードが読み込んで検証したトラストリスト、拒否したリスト、そして証明書に適用する承認ポリシーです。",
+    ),
+    (
+        "registry.no_lists",
+        "No trusted lists are loaded on this node yet, so no credential can be checked against a trusted list. Lists appear here once the operator configures them.",
+        "このノードにはまだトラストリストが読み込まれていないため、トラストリストに基づく証明書の確認はできません。管理者がリストを設定すると、ここに表示されます。",
+    ),
+    (
+        "registry.checked_at",
+        "Lists verified at {} (UTC).",
+        "リストの検証日時:{}(UTC)。",
+    ),
+    ("registry.lists", "Loaded lists", "読み込み済みのリスト"),
+    (
+        "registry.list_heading",
+        "{} list, sequence {}",
+        "{} のリスト(シーケンス {})",
+    ),
+    (
+        "registry.lotl",
+        "List of trusted lists",
+        "トラストリストのリスト",
+    ),
+    ("registry.operator", "Operator", "運営者"),
+    ("registry.territory", "Territory", "地域"),
+    ("registry.sequence", "Sequence number", "シーケンス番号"),
+    ("registry.issued", "Issued", "発行日時"),
+    ("registry.next_update", "Next update", "次回更新"),
+    ("registry.freshness", "Freshness", "鮮度"),
+    ("registry.fresh", "Fresh: {} left", "有効:残り {}"),
+    (
+        "registry.stale",
+        "Stale: next update was due {} ago",
+        "期限切れ:次回更新予定から {} 経過",
+    ),
+    (
+        "registry.no_next_update",
+        "No next update (closed list)",
+        "次回更新なし(終了したリスト)",
+    ),
+    ("registry.signer", "Signed by", "署名者"),
+    (
+        "registry.signer_sha256",
+        "Signer certificate SHA-256",
+        "署名者証明書の SHA-256",
+    ),
+    ("registry.anchoring", "Anchoring", "信頼の起点"),
+    (
+        "registry.anchoring.pinned",
+        "Signer pinned in this node's configuration",
+        "署名者はこのノードの設定で固定",
+    ),
+    (
+        "registry.anchoring.lotl",
+        "Signer listed in the {} list of lists, sequence {}",
+        "署名者は {} のリストのリスト(シーケンス {})に掲載",
+    ),
+    (
+        "registry.anchoring.unanchored",
+        "Not anchored: never used for trust decisions",
+        "起点なし:信頼判断には使用しません",
+    ),
+    ("registry.services", "Services", "サービス"),
+    ("registry.provider", "Provider", "事業者"),
+    ("registry.service", "Service", "サービス"),
+    ("registry.type", "Type", "種別"),
+    ("registry.status", "Status", "ステータス"),
+    (
+        "registry.status_start",
+        "Status since (UTC)",
+        "ステータス開始(UTC)",
+    ),
+    (
+        "registry.no_services",
+        "No services: a list of lists points to other lists.",
+        "サービスなし:リストのリストは他のリストを指します。",
+    ),
+    (
+        "registry.failures",
+        "Lists not trusted",
+        "信頼されていないリスト",
+    ),
+    (
+        "registry.failures_intro",
+        "These lists were pointed to but could not be fetched or verified. Nothing on them is trusted.",
+        "次のリストは指定されていましたが、取得または検証できませんでした。記載内容は一切信頼されません。",
+    ),
+    (
+        "registry.failures_none",
+        "Every list pointed to was loaded and verified.",
+        "指定されたリストはすべて読み込まれ、検証されました。",
+    ),
+    ("registry.location", "Location", "取得先"),
+    ("registry.reason", "Reason", "理由"),
+    ("registry.policy", "Recognition policy", "承認ポリシー"),
+    (
+        "registry.policy_none",
+        "No recognition policy is configured on this node.",
+        "このノードには承認ポリシーが設定されていません。",
+    ),
+    ("registry.policy_name", "Policy", "ポリシー"),
+    (
+        "registry.verifier_scheme",
+        "Applied by a verifier under",
+        "適用する検証者の制度",
+    ),
+    ("registry.rule", "Rule", "ルール"),
+    ("registry.scheme", "Scheme", "制度"),
+    (
+        "registry.statuses",
+        "Accepted statuses",
+        "受け入れるステータス",
+    ),
+    ("registry.requires", "Certificate must have", "証明書の要件"),
+    ("registry.grants", "Grants", "付与される区分"),
+    ("registry.recognition", "Recognition", "承認の根拠"),
+    ("registry.recognition.legal", "Legal", "法的承認"),
+    (
+        "registry.recognition.pilot",
+        "Pilot only (no legal act yet)",
+        "パイロットのみ(法的根拠なし)",
+    ),
+    ("registry.basis", "Basis", "根拠"),
+    ("registry.none", "none", "なし"),
+    // Durations
+    ("duration.days_hours", "{} d {} h", "{} 日 {} 時間"),
+    ("duration.hours_minutes", "{} h {} min", "{} 時間 {} 分"),
+    // Errors
+    (
+        "error.400",
+        "The request could not be understood",
+        "リクエストを処理できません",
+    ),
+    (
+        "error.400.body",
+        "Something in the request was missing or malformed. Go back and try again.",
+        "リクエストに不足または誤りがあります。戻ってもう一度お試しください。",
+    ),
+    ("error.403", "Request refused", "リクエストが拒否されました"),
+    (
+        "error.403.body",
+        "The form was out of date or was not sent from this site, so nothing was changed. Go back, reload the page and try again.",
+        "フォームが古いか、このサイトから送信されていないため、何も変更されていません。戻ってページを再読み込みし、もう一度お試しください。",
+    ),
+    ("error.404", "Page not found", "ページが見つかりません"),
+    (
+        "error.404.body",
+        "There is nothing at this address.",
+        "このアドレスには何もありません。",
+    ),
+    ("error.413", "File too large", "ファイルが大きすぎます"),
+    (
+        "error.413.body",
+        "The upload is larger than this node accepts. Split the file and try again.",
+        "アップロードがこのノードの上限を超えています。ファイルを分割してもう一度お試しください。",
+    ),
+    ("error.500", "Internal error", "内部エラー"),
+    (
+        "error.500.body",
+        "The server could not complete the request. The problem was logged for the operator.",
+        "サーバーはリクエストを完了できませんでした。問題は管理者向けに記録されました。",
+    ),
+    (
+        "error.503",
+        "Temporarily unavailable",
+        "一時的に利用できません",
+    ),
+    (
+        "error.503.body",
+        "The database cannot be reached right now. Please try again in a moment.",
+        "現在データベースに接続できません。しばらくしてからもう一度お試しください。",
+    ),
+    ("error.home", "Go to the home page", "ホームページへ"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiation_order() {
+        assert_eq!(Lang::negotiate(None, None, None), Lang::En);
+        assert_eq!(Lang::negotiate(Some("ja"), Some("en"), None), Lang::Ja);
+        assert_eq!(Lang::negotiate(Some("xx"), Some("ja"), None), Lang::Ja);
+        assert_eq!(
+            Lang::negotiate(None, None, Some("fr-FR, ja;q=0.9, en;q=0.8")),
+            Lang::Ja
+        );
+        assert_eq!(
+            Lang::negotiate(None, None, Some("ja;q=0.5, en-GB;q=0.7")),
+            Lang::En
+        );
+        assert_eq!(Lang::negotiate(None, None, Some("ja;q=0")), Lang::En);
+        assert_eq!(Lang::negotiate(None, None, Some("ja-JP")), Lang::Ja);
+    }
+
+    #[test]
+    fn table_has_unique_keys_and_both_languages() {
+        let mut seen = std::collections::HashSet::new();
+        for (k, en, ja) in STRINGS {
+            assert!(seen.insert(*k), "duplicate key {k}");
+            assert!(
+                !en.is_empty() && !ja.is_empty(),
+                "{k} is missing a language"
+            );
+            assert_eq!(
+                en.matches("{}").count(),
+                ja.matches("{}").count(),
+                "{k}: placeholders differ"
+            );
+        }
+    }
+
+    /// Every `t("…")`, `t1("…"` and `t2("…"` in a template names a key of the table.
+    #[test]
+    fn templates_use_known_keys() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut stack = vec![root];
+        let mut checked = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for marker in ["t(\"", "t1(\"", "t2(\""] {
+                    for (i, _) in text.match_indices(marker) {
+                        let rest = &text[i + marker.len()..];
+                        let key = &rest[..rest.find('"').unwrap()];
+                        assert!(
+                            lookup(key).is_some(),
+                            "{}: unknown key {key}",
+                            path.display()
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 50, "only {checked} keys found");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(Tr(Lang::En).duration(3 * 86_400 + 4 * 3600 + 5), "3 d 4 h");
+        assert_eq!(Tr(Lang::Ja).duration(5 * 3600 + 600), "5 時間 10 分");
+    }
+}
