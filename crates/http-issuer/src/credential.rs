@@ -21,7 +21,6 @@ use kakehashi_oid4vci::credential::{
     CredentialRequest, CredentialResponse, CredentialTarget, DeferredCredentialRequest,
     NonceResponse, NotificationEvent as WireEvent, NotificationRequest,
 };
-use kakehashi_oid4vci::oauth::AuthorizationDetail;
 use kakehashi_oid4vci::proof::{ProofCheck, did_jwk_of, validate_proofs};
 use kakehashi_sd_jwt::{ClaimPath, SdJwtBuilder};
 use kakehashi_status_list::StatusListReference;
@@ -33,7 +32,7 @@ use kakehashi_storage::{
 use serde_json::{Map, Value, json};
 
 use crate::metadata::{issuer_metadata, type_metadata_integrity};
-use crate::oauth::check_dpop;
+use crate::oauth::{StoredGrant, check_dpop};
 use crate::offers::{Approval, graduate_record};
 use crate::state::sha256;
 use crate::status::{
@@ -115,7 +114,7 @@ pub(crate) async fn nonce<S: Store + Clone + 'static>(
     ))
 }
 
-fn token_details(token: &AccessToken) -> Result<Vec<AuthorizationDetail>, IssuerError> {
+fn token_grant(token: &AccessToken) -> Result<StoredGrant, IssuerError> {
     serde_json::from_value(token.authorization_details.clone())
         .map_err(|e| IssuerError::Storage(StorageError::corrupt("authorization details", e)))
 }
@@ -140,7 +139,8 @@ pub(crate) async fn credential<S: Store + Clone + 'static>(
         .into());
     }
     let metadata = issuer_metadata(&state)?;
-    let details = token_details(&token)?;
+    let grant = token_grant(&token)?;
+    let details = &grant.authorization_details;
     let configuration_id = match &request.target {
         CredentialTarget::Configuration(id) => {
             let detail = details
@@ -180,7 +180,7 @@ pub(crate) async fn credential<S: Store + Clone + 'static>(
         proofs,
         &ProofCheck {
             credential_issuer: &state.identity.credential_issuer,
-            client_id: None,
+            client_id: grant.client_id.as_deref(),
             now,
             max_age_seconds: state.config.proof_max_age,
             skew_seconds: state.config.clock_skew,

@@ -112,6 +112,16 @@ pub(crate) fn credential_identifier(configuration_id: &str, subject: &str) -> St
     format!("{configuration_id}:{}", &digest[..16])
 }
 
+/// What an access token grants, as kept in [`AccessToken::authorization_details`].
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct StoredGrant {
+    /// The granted details (with `credential_identifiers` in the authorization code flow).
+    pub authorization_details: Vec<AuthorizationDetail>,
+    /// The client the token was issued to; `None` for anonymous pre-authorized access (key
+    /// proofs must then omit `iss`).
+    pub client_id: Option<String>,
+}
+
 /// `POST /token`.
 pub(crate) async fn token<S: Store + Clone + 'static>(
     State(state): State<IssuerState<S>>,
@@ -122,12 +132,12 @@ pub(crate) async fn token<S: Store + Clone + 'static>(
     let request = TokenRequest::from_form(body_text(&body)?)?;
     let now = state.now();
     let metadata = issuer_metadata(&state)?;
-    let (subject, offer_id, ids, with_identifiers) = match request {
+    let (subject, offer_id, ids, with_identifiers, client) = match request {
         TokenRequest::PreAuthorizedCode {
             pre_authorized_code,
             tx_code,
             authorization_details,
-            ..
+            client_id,
         } => {
             let offer = state
                 .store
@@ -162,7 +172,7 @@ pub(crate) async fn token<S: Store + Clone + 'static>(
                     ids
                 }
             };
-            (offer.subject, Some(offer.id), ids, false)
+            (offer.subject, Some(offer.id), ids, false, client_id)
         }
         TokenRequest::AuthorizationCode {
             code,
@@ -188,7 +198,7 @@ pub(crate) async fn token<S: Store + Clone + 'static>(
                 .map_err(|e| {
                     IssuerError::Storage(StorageError::corrupt("authorization details", e))
                 })?;
-            (stored.subject, None, ids, true)
+            (stored.subject, None, ids, true, Some(stored.client_id))
         }
     };
     let details: Vec<AuthorizationDetail> = ids
@@ -209,7 +219,11 @@ pub(crate) async fn token<S: Store + Clone + 'static>(
             subject,
             offer_id,
             dpop_jkt: Some(dpop.jkt.clone()),
-            authorization_details: serde_json::to_value(&details).map_err(IssuerError::internal)?,
+            authorization_details: serde_json::to_value(StoredGrant {
+                authorization_details: details.clone(),
+                client_id: client,
+            })
+            .map_err(IssuerError::internal)?,
             expires_at: now.saturating_add(state.config.token_lifetime),
         })
         .await?;

@@ -619,3 +619,66 @@ async fn an_offer_made_before_a_restart_redeems_after_it() {
         .await;
     assert_eq!(s, 200, "{v}");
 }
+
+#[tokio::test]
+async fn a_bulk_import_killed_half_way_resumes_without_losing_or_repeating_rows() {
+    use kakehashi_storage::PortalStore as _;
+    let h = start(Profile::Jp).await;
+    let file = csv(300);
+    let parsed = kakehashi_academic::csv_import::parse(file.as_bytes(), &jp_body()).unwrap();
+    let spec = kakehashi_http_issuer::ImportSpec {
+        file_hash: vec![9; 32],
+        username: "registrar".into(),
+        offer_lifetime: 3600,
+    };
+    // The process dies right after row 175 (between two saved positions: 150 and 200).
+    let (store, issuer, rows, spec2, clock) = (
+        h.state.store.clone(),
+        h.state.offer_issuer(),
+        parsed.rows.clone(),
+        spec.clone(),
+        h.state.clock.clone(),
+    );
+    let crashed = tokio::spawn(async move {
+        bulk_issue(&store, &issuer, &rows, &spec2, clock.as_ref(), |done, _| {
+            assert!(done != 175, "kill -9");
+        })
+        .await
+    })
+    .await;
+    assert!(crashed.is_err());
+    let job = h
+        .state
+        .store
+        .import_job_by_file_hash(&spec.file_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.rows_done, 150);
+    let issuer = h.state.offer_issuer();
+    let resumed = bulk_issue(
+        &h.state.store,
+        &issuer,
+        &parsed.rows,
+        &spec,
+        h.state.clock.as_ref(),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    // Rows 151..=175 were done before the crash: found by idempotency key, not repeated.
+    assert_eq!((resumed.issued, resumed.skipped), (125, 175));
+    for row in &parsed.rows {
+        let id = kakehashi_http_issuer::services::bulk_offer_id(&row.idempotency_key);
+        h.state.store.credential_offer(&id).await.unwrap();
+    }
+    let job = h
+        .state
+        .store
+        .import_job_by_file_hash(&spec.file_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.rows_done, 300);
+    assert!(job.finished_at.is_some());
+}
