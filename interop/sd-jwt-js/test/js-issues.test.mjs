@@ -92,7 +92,7 @@ test('Kakehashi rejects a JS-issued SD-JWT VC re-encoded with alg none (RFC 9901
   await assert.rejects(js.verify(none));
 });
 
-test('Kakehashi rejects a JS-issued SD-JWT with a duplicate disclosure (RFC 9901 7.1 step 4, 4.1)', () => {
+test('Kakehashi rejects a JS-issued SD-JWT with a duplicate disclosure (RFC 9901 section 4)', () => {
   const p = h.split(issued);
   const dup = [p.jwt, ...p.disclosures, p.disclosures[0], ''].join('~');
   const r = h.kakehashiVerify(dup, issuer);
@@ -101,8 +101,8 @@ test('Kakehashi rejects a JS-issued SD-JWT with a duplicate disclosure (RFC 9901
 });
 
 test('DEVIATION D3 (@sd-jwt/core 0.19.0): a duplicate disclosure is accepted', async () => {
-  // RFC 9901 7.1 step 4 requires rejection (the digest is then encountered more than once);
-  // the library's digest-to-disclosure map just collapses the two copies.
+  // RFC 9901 section 4 forbids a Holder to send a Disclosure more than once; Kakehashi and the
+  // Python reference implementation reject it, the library's digest map collapses the copies.
   const p = h.split(issued);
   const dup = [p.jwt, ...p.disclosures, p.disclosures[0], ''].join('~');
   const res = await js.verify(dup);

@@ -211,7 +211,7 @@ def test_none_alg_rejected_by_both(kakehashi, issuer, holder):
 
 
 def test_duplicate_disclosure_rejected_by_both(kakehashi, issuer, holder):
-    """RFC 9901 7.1 step 4 / section 4: a Disclosure sent more than once MUST be rejected."""
+    """RFC 9901 section 4: a Holder MUST NOT send a Disclosure more than once; both reject it."""
     jwt, disclosures, _ = split(py_issue(issuer, holder))
     dup = "~".join([jwt, *disclosures, disclosures[0], ""])
     r = kakehashi.verify(dup, issuer)
