@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::as_conversions)]
 
+pub mod brainpool;
 mod error;
 pub mod jp;
 mod limits;

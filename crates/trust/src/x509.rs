@@ -454,9 +454,14 @@ pub fn verify_chain(
         .map_err(|_| TrustError::ChainInvalid("time before 1970".into()))?;
     let time =
         rustls_pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(seconds));
+    let mut algorithms: Vec<&dyn rustls_pki_types::SignatureVerificationAlgorithm> =
+        webpki::ALL_VERIFICATION_ALGS.to_vec();
+    for extra in crate::brainpool::ALL {
+        algorithms.push(*extra);
+    }
     let path = ee
         .verify_for_usage(
-            webpki::ALL_VERIFICATION_ALGS,
+            &algorithms,
             &trust_anchors,
             &intermediates,
             time,
