@@ -28,9 +28,11 @@ export function tmpFile(name, content) {
   return p;
 }
 
-// A fresh P-256 key pair as JWKs, with files for the CLI.
-export function newKey(name) {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+// A fresh key pair as JWKs, with files for the CLI: P-256 (ES256), P-384 (ES384), Ed25519 (EdDSA).
+export function newKey(name, alg = 'ES256') {
+  const { privateKey } = alg === 'EdDSA'
+    ? generateKeyPairSync('ed25519')
+    : generateKeyPairSync('ec', { namedCurve: alg === 'ES384' ? 'P-384' : 'P-256' });
   const priv = privateKey.export({ format: 'jwk' });
   const { d, ...pub } = priv;
   return { priv, pub, privFile: tmpFile(`${name}.jwk`, priv), pubFile: tmpFile(`${name}.pub.jwk`, pub) };
