@@ -57,8 +57,14 @@ def without_envelope(payload):
 
 
 class Key:
-    def __init__(self, tmp: Path, name: str):
-        self.jwk = JWK.generate(kty="EC", crv="P-256")
+    """A fresh key: ES256 (P-256), ES384 (P-384) or EdDSA (Ed25519), with JWK files for the CLI."""
+
+    def __init__(self, tmp: Path, name: str, alg: str = "ES256"):
+        self.alg = alg
+        if alg == "EdDSA":
+            self.jwk = JWK.generate(kty="OKP", crv="Ed25519")
+        else:
+            self.jwk = JWK.generate(kty="EC", crv="P-384" if alg == "ES384" else "P-256")
         self.priv = self.jwk.export_private(as_dict=True)
         self.pub = self.jwk.export_public(as_dict=True)
         self.priv_file = tmp / f"{name}.jwk"

@@ -249,3 +249,66 @@ def test_python_issues_kakehashi_presents_kakehashi_verifies(kakehashi, issuer, 
         "iss": ISS, "family_name": "Yamada", "languages": ["ja"],
         "grades": [{"course": "Databases", "grade": "B"}], "nationalities": ["JP"],
     }
+
+
+# ---------------------------------------------------------------- algorithms
+
+
+@pytest.mark.parametrize("alg", ["ES384", "EdDSA"])
+def test_algorithms_kakehashi_issues_python_verifies(kakehashi, tmp, holder, alg):
+    # The reference verifier checks KB-JWTs with ES256 only, so the holder key stays P-256.
+    issuer = Key(tmp, f"issuer-{alg}", alg)
+    issued = kakehashi.issue(issuer, holder)
+    assert b64json(split(issued)[0].split(".")[0])["alg"] == alg
+    pres = kakehashi.present(issued, issuer, holder)
+    assert without_envelope(py_verify(pres, issuer)) == EXPECTED_DISCLOSED
+
+
+@pytest.mark.parametrize("alg,holder_alg", [("ES384", "ES256"), ("EdDSA", "EdDSA"), ("ES256", "ES384")])
+def test_algorithms_python_issues_kakehashi_verifies(kakehashi, tmp, alg, holder_alg):
+    issuer = Key(tmp, f"issuer-{alg}", alg)
+    holder = Key(tmp, f"holder-{holder_alg}", holder_alg)
+    claims = {"iss": ISS, "vct": VCT, "iat": int(time.time()), SDObj("given_name"): "Hanako", "languages": [SDObj("ja"), SDObj("en")]}
+    issued = SDJWTIssuer(claims, issuer.jwk, holder_key=holder.jwk, sign_alg=alg,
+                         extra_header_parameters={"typ": "dc+sd-jwt"}).sd_jwt_issuance
+    h = SDJWTHolder(issued)
+    h.create_presentation({"given_name": True, "languages": [False, True]}, nonce=NONCE, aud=AUD,
+                          holder_key=holder.jwk, sign_alg=holder_alg)
+    r = kakehashi.verify(h.sd_jwt_presentation, issuer, *KB_ARGS)
+    assert r.returncode == 0, r.stderr
+    assert without_envelope(json.loads(r.stdout)) == {"iss": ISS, "given_name": "Hanako", "languages": ["en"]}
+
+
+# ---------------------------------------------------------------- JWS JSON serialization
+
+
+def test_deviation_p3_python_json_serialization_disclosures_location(kakehashi, issuer, holder):
+    """DEVIATION P3 (sd-jwt 0.10.4): JSON serialization puts "disclosures" (and "kb_jwt") as
+    top-level members of the JWS JSON object.
+
+    RFC 9901 section 8.1 defines them as unprotected header parameters, i.e. inside "header"
+    (Kakehashi --json and @sd-jwt/core FlattenJSON do so). So JSON-serialized SD-JWTs do not
+    interoperate with the reference implementation in either direction:
+    - the reference verifier fails on Kakehashi's (KeyError: 'disclosures');
+    - Kakehashi ignores the unknown top-level member (RFC 7515 section 7.2.1: members that are
+      not understood MUST be ignored), so the Python-issued claims stay concealed.
+    If this starts failing, the reference implementation was fixed: update interop/README.md.
+    """
+    k_issued = kakehashi.issue(issuer, holder, "--json")
+    assert "disclosures" in json.loads(k_issued)["header"]
+    with pytest.raises(KeyError):
+        SDJWTVerifier(k_issued, lambda iss, header: issuer.public_jwk, serialization_format="json")
+
+    claims = {"iss": ISS, "vct": VCT, SDObj("given_name"): "Hanako"}
+    p_issued = SDJWTIssuer(claims, issuer.jwk, serialization_format="json",
+                           extra_header_parameters={"typ": "dc+sd-jwt"}).sd_jwt_issuance
+    parsed = json.loads(p_issued)
+    assert "disclosures" in parsed and "header" not in parsed
+    r = kakehashi.verify(p_issued, issuer)
+    assert r.returncode == 0, r.stderr
+    assert "given_name" not in json.loads(r.stdout)
+    # the same JWS with the Disclosures moved where section 8.1 puts them is read in full
+    parsed["header"] = {"disclosures": parsed.pop("disclosures")}
+    r = kakehashi.verify(json.dumps(parsed), issuer)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["given_name"] == "Hanako"
