@@ -235,8 +235,16 @@ pub(crate) async fn credential<S: Store + Clone + 'static>(
             state.config.deferred_interval,
         )));
     }
-    let (credentials, notification_id) =
-        issue_credentials(&state, &token.subject, &holder_keys).await?;
+    let (credentials, notification_id) = issue_credentials(
+        &state,
+        &token.subject,
+        &holder_keys,
+        Some(&format!(
+            "token:{}:{configuration_id}",
+            b64::encode(&token.token_hash)
+        )),
+    )
+    .await?;
     Ok(response_with_status(CredentialResponse::issued(
         credentials.into_iter().map(Value::String).collect(),
         Some(notification_id),
@@ -287,7 +295,13 @@ pub(crate) async fn deferred_credential<S: Store + Clone + 'static>(
                         })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let (credentials, nid) = issue_credentials(&state, &transaction.subject, &keys).await?;
+            let (credentials, nid) = issue_credentials(
+                &state,
+                &transaction.subject,
+                &keys,
+                Some(&format!("deferred:{}", transaction.transaction_id)),
+            )
+            .await?;
             match state
                 .store
                 .complete_deferred_transaction(
@@ -382,16 +396,34 @@ fn uuid_urn<S>(state: &IssuerState<S>) -> String {
 
 /// Signs one credential per holder key for the graduate `subject`, records each
 /// (`insert_issued_credential`) before returning it, and registers one `notification_id`.
+///
+/// With `idempotency` set, credential `i` is recorded under `{idempotency}:{i}`: a second
+/// issuance for the same grant (an access token and configuration, a deferred transaction)
+/// is refused with `credential_request_denied` instead of minting more credentials.
 pub async fn issue_credentials<S: Store>(
     state: &IssuerState<S>,
     subject: &str,
     holder_keys: &[PublicJwk],
+    idempotency: Option<&str>,
 ) -> Result<(Vec<String>, String), IssuerError> {
     let record = graduate_record(&state.store, subject).await?;
     let now = state.now();
     let mut credentials = Vec::with_capacity(holder_keys.len());
     let mut first_id = None;
-    for key in holder_keys {
+    for (position, key) in holder_keys.iter().enumerate() {
+        let idempotency_key = idempotency.map(|prefix| format!("{prefix}:{position}"));
+        if let Some(k) = &idempotency_key
+            && state
+                .store
+                .issued_credential_by_idempotency_key(k)
+                .await?
+                .is_some()
+        {
+            return Err(Oid4vciError::CredentialRequestDenied(
+                "the credential for this grant was already issued".into(),
+            )
+            .into());
+        }
         let id = uuid_urn(state);
         let (credential, format, credential_type, status) = match state.identity.profile {
             Profile::Eu => {
@@ -421,7 +453,7 @@ pub async fn issue_credentials<S: Store>(
                 )
             }
         };
-        state
+        let inserted = state
             .store
             .insert_issued_credential(&IssuedCredential {
                 id: id.clone(),
@@ -432,9 +464,20 @@ pub async fn issue_credentials<S: Store>(
                 status: Some(status),
                 issued_at: now,
                 credential: credential.clone(),
-                idempotency_key: None,
+                idempotency_key,
             })
-            .await?;
+            .await;
+        match inserted {
+            Ok(()) => {}
+            // A concurrent request for the same grant won the race.
+            Err(StorageError::Conflict { .. }) => {
+                return Err(Oid4vciError::CredentialRequestDenied(
+                    "the credential for this grant was already issued".into(),
+                )
+                .into());
+            }
+            Err(e) => return Err(e.into()),
+        }
         first_id.get_or_insert(id);
         credentials.push(credential);
     }

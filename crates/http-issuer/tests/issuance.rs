@@ -323,6 +323,19 @@ async fn batch_of_two_unknown_configuration_notification_and_oversize_body() {
         .collect();
     assert_eq!(cnf[0], k1.public_jwk().to_json()["x"]);
     assert_eq!(cnf[1], k2.public_jwk().to_json()["x"]);
+    // One issuance per grant: the same token cannot mint more.
+    let (s, again) = h
+        .credential(
+            &wallet,
+            &token,
+            &[&k1],
+            json!({"credential_configuration_id": h.configuration_id()}),
+        )
+        .await;
+    assert_eq!(
+        (s, again["error"].as_str().unwrap()),
+        (400, "credential_request_denied")
+    );
 
     // Notification: accepted, repeat accepted, unknown id refused.
     let nid = v["notification_id"].as_str().unwrap().to_owned();
