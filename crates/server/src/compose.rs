@@ -164,6 +164,15 @@ fn demo_csv(slug: &str) -> &'static str {
     }
 }
 
+/// The demo registrars' names (fictional).
+fn demo_display_name(username: &str) -> String {
+    if username.contains("morinomiyako") {
+        "佐々木 恵 (SASAKI Megumi)".into()
+    } else {
+        "Sophie Claes".into()
+    }
+}
+
 /// What [`ensure_demo_data`] did.
 #[derive(Debug, Default)]
 pub struct DemoOutcome {
@@ -216,7 +225,7 @@ pub async fn ensure_demo_data<S: Store>(
                 .insert_registrar_user(&RegistrarUser {
                     username: username.clone(),
                     password_hash,
-                    display_name: format!("Registrar ({name})"),
+                    display_name: demo_display_name(username),
                     disabled: false,
                     created_at: now,
                 })

@@ -223,7 +223,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ),
     // Graduates list
     ("graduates.title", "Graduates", "卒業生"),
-    ("graduates.caption", "Graduates of {}", "{} の卒業生"),
+    (
+        "graduates.caption",
+        "Graduates of {}, in order of diploma number",
+        "{} の卒業生(学位記番号順)",
+    ),
     (
         "graduates.empty",
         "No graduates yet. Add one, or import a CSV file.",
@@ -290,10 +294,12 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("field.qualification", "Qualification", "学位"),
     ("field.field", "Field of study", "専攻分野"),
     ("field.name", "Name", "氏名"),
+    ("field.name_ja", "Name in Japanese", "氏名(漢字)"),
+    ("field.name_kana", "Name in kana", "氏名(カナ)"),
+    ("field.degree_short", "Japanese degree type", "学位の種類"),
     ("credit.ects", "ECTS", "ECTS"),
     ("credit.tani", "Japanese credits (単位)", "単位"),
     ("form.required", "required", "必須"),
-    ("form.date_hint", "YYYY-MM-DD", "YYYY-MM-DD 形式"),
     (
         "form.errors_title",
         "The graduate was not added. Please correct the fields marked below.",

@@ -53,6 +53,10 @@ fn details_text(details: &serde_json::Value) -> String {
             .iter()
             .filter(|(k, _)| k.as_str() != "university")
             .map(|(k, v)| match v {
+                // Hashes and ids stay in the store; a prefix is enough to tell them apart.
+                serde_json::Value::String(s) if s.chars().count() > 24 => {
+                    format!("{k}: {}…", s.chars().take(12).collect::<String>())
+                }
                 serde_json::Value::String(s) => format!("{k}: {s}"),
                 other => format!("{k}: {other}"),
             })

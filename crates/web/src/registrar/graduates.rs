@@ -155,6 +155,8 @@ const FORM_FIELDS: [&str; 17] = [
     "family_name_kana",
     "given_name_kana",
     "birth_date",
+    "award_date",
+    "diploma_number",
     "title_en",
     "title_ja",
     "degree",
@@ -163,8 +165,6 @@ const FORM_FIELDS: [&str; 17] = [
     "isced_field",
     "eqf_level",
     "credits",
-    "award_date",
-    "diploma_number",
 ];
 
 const REQUIRED_FIELDS: [&str; 4] = [
@@ -229,7 +229,7 @@ fn form_page(
             kind,
             error: errors.get(name).cloned(),
             autocomplete: "off",
-            hint: (kind == "date").then_some("form.date_hint"),
+            hint: None,
         }
     };
     let (holder, award): (Vec<_>, Vec<_>) = FORM_FIELDS
@@ -434,9 +434,9 @@ pub async fn detail<S: Store + Clone + 'static>(
     if let Some(d) = &diploma {
         let h = &d.holder;
         fact("field.name", Some(row.name_latn.clone()), None);
-        fact("field.name", row.name_ja.clone(), Some("ja"));
+        fact("field.name_ja", row.name_ja.clone(), Some("ja"));
         fact(
-            "field.name",
+            "field.name_kana",
             join_name(
                 exact(&h.family_name, "ja-Kana"),
                 exact(&h.given_name, "ja-Kana"),
@@ -445,9 +445,12 @@ pub async fn detail<S: Store + Clone + 'static>(
             Some("ja"),
         );
         fact("field.birth_date", h.birth_date.clone(), None);
-        for (tag, lang) in [("en", "en"), ("ja", "ja")] {
+        for (label, tag, lang) in [
+            ("field.title_en", "en", "en"),
+            ("field.title_ja", "ja", "ja"),
+        ] {
             fact(
-                "field.qualification",
+                label,
                 exact(&d.qualification.title, tag).map(str::to_owned),
                 Some(lang),
             );

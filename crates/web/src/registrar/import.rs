@@ -195,6 +195,7 @@ pub async fn upload<S: Store + Clone + 'static>(
         &job.id,
         serde_json::json!({
             "university": who.university.slug,
+            "file": file_name,
             "file_sha256": hex(&file_hash),
             "added": added,
             "already_registered": already,
