@@ -32,7 +32,7 @@ use kakehashi_storage::{
 use serde_json::{Map, Value, json};
 
 use crate::metadata::{issuer_metadata, type_metadata_integrity};
-use crate::oauth::{StoredGrant, check_dpop};
+use crate::oauth::{StoredGrant, check_dpop, with_dpop_nonce};
 use crate::offers::{Approval, graduate_record};
 use crate::state::sha256;
 use crate::status::{
@@ -119,9 +119,12 @@ fn token_grant(token: &AccessToken) -> Result<StoredGrant, IssuerError> {
         .map_err(|e| IssuerError::Storage(StorageError::corrupt("authorization details", e)))
 }
 
-fn response_with_status(response: CredentialResponse) -> Response {
+fn response_with_status<S>(state: &IssuerState<S>, response: CredentialResponse) -> Response {
     let status = StatusCode::from_u16(response.status()).unwrap_or(StatusCode::OK);
-    no_store((status, axum::Json(response)).into_response())
+    with_dpop_nonce(
+        state,
+        no_store((status, axum::Json(response)).into_response()),
+    )
 }
 
 /// `POST /credential`.
@@ -230,10 +233,10 @@ pub(crate) async fn credential<S: Store + Clone + 'static>(
                 expires_at: now.saturating_add(state.config.deferred_lifetime),
             })
             .await?;
-        return Ok(response_with_status(CredentialResponse::deferred(
-            transaction_id,
-            state.config.deferred_interval,
-        )));
+        return Ok(response_with_status(
+            &state,
+            CredentialResponse::deferred(transaction_id, state.config.deferred_interval),
+        ));
     }
     let (credentials, notification_id) = issue_credentials(
         &state,
@@ -245,10 +248,13 @@ pub(crate) async fn credential<S: Store + Clone + 'static>(
         )),
     )
     .await?;
-    Ok(response_with_status(CredentialResponse::issued(
-        credentials.into_iter().map(Value::String).collect(),
-        Some(notification_id),
-    )))
+    Ok(response_with_status(
+        &state,
+        CredentialResponse::issued(
+            credentials.into_iter().map(Value::String).collect(),
+            Some(notification_id),
+        ),
+    ))
 }
 
 /// `POST /deferred_credential`.
@@ -275,10 +281,13 @@ pub(crate) async fn deferred_credential<S: Store + Clone + 'static>(
         DeferredState::Pending => {
             let record = graduate_record(&state.store, &transaction.subject).await?;
             if record.approval == Approval::Pending {
-                return Ok(response_with_status(CredentialResponse::deferred(
-                    transaction.transaction_id,
-                    state.config.deferred_interval,
-                )));
+                return Ok(response_with_status(
+                    &state,
+                    CredentialResponse::deferred(
+                        transaction.transaction_id,
+                        state.config.deferred_interval,
+                    ),
+                ));
             }
             let keys = transaction
                 .credentials
@@ -339,10 +348,13 @@ pub(crate) async fn deferred_credential<S: Store + Clone + 'static>(
         ) => return Err(Oid4vciError::InvalidTransactionId.into()),
         Err(e) => return Err(e.into()),
     };
-    Ok(response_with_status(CredentialResponse::issued(
-        credentials.into_iter().map(Value::String).collect(),
-        notification_id,
-    )))
+    Ok(response_with_status(
+        &state,
+        CredentialResponse::issued(
+            credentials.into_iter().map(Value::String).collect(),
+            notification_id,
+        ),
+    ))
 }
 
 /// `POST /notification`.

@@ -20,6 +20,14 @@ pub enum IssuerError {
         /// The fresh nonce.
         c_nonce: String,
     },
+    /// `use_dpop_nonce`, answered with the nonce to use in the `DPoP-Nonce` header.
+    #[error("DPoP nonce required")]
+    UseDpopNonce {
+        /// The nonce to use.
+        nonce: String,
+        /// 401 at resource endpoints, 400 at the token endpoint.
+        resource_server: bool,
+    },
     /// The store failed (`Unavailable` → 503, the rest → 500).
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -60,6 +68,17 @@ impl IssuerError {
                 StatusCode::BAD_REQUEST,
                 "invalid_nonce",
                 "the proof nonce is unknown, expired or already used".into(),
+            ),
+            Self::UseDpopNonce {
+                resource_server, ..
+            } => (
+                if *resource_server {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::BAD_REQUEST
+                },
+                "use_dpop_nonce",
+                "a DPoP nonce from the DPoP-Nonce header is required".into(),
             ),
             Self::Storage(StorageError::Unavailable { .. }) => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -115,6 +134,10 @@ fn ascii(text: &str) -> String {
 impl IntoResponse for IssuerError {
     fn into_response(self) -> Response {
         let (status, error, _) = self.wire();
+        let dpop_nonce = match &self {
+            Self::UseDpopNonce { nonce, .. } => HeaderValue::from_str(nonce).ok(),
+            _ => None,
+        };
         if status.is_server_error() {
             tracing::error!(error = %self, "issuer request failed");
         } else {
@@ -123,6 +146,9 @@ impl IntoResponse for IssuerError {
         let mut response = (status, axum::Json(self.body())).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(nonce) = dpop_nonce {
+            headers.insert("dpop-nonce", nonce);
+        }
         // RFC 6750 / RFC 9449: resource-server errors name the scheme and the error.
         if status == StatusCode::UNAUTHORIZED
             && let Ok(value) =

@@ -60,21 +60,40 @@ pub(crate) async fn check_dpop<S: Store>(
     };
     let now = state.now();
     let url = state.url(path);
-    let validated = validate_dpop_proof(
-        proof,
-        &DpopCheck {
-            method: "POST",
-            url: &url,
-            now,
-            max_age_seconds: state.config.proof_max_age,
-            skew_seconds: state.config.clock_skew,
-            expected_nonce: None,
-            access_token: access.map(|(token, _)| token),
-            bound_jkt: access.and_then(|(_, jkt)| jkt),
-            allowed_algorithms: &["ES256"],
-        },
-        &state.provider,
-    )?;
+    let validate = |expected_nonce: Option<&str>| {
+        validate_dpop_proof(
+            proof,
+            &DpopCheck {
+                method: "POST",
+                url: &url,
+                now,
+                max_age_seconds: state.config.proof_max_age,
+                skew_seconds: state.config.clock_skew,
+                expected_nonce,
+                access_token: access.map(|(token, _)| token),
+                bound_jkt: access.and_then(|(_, jkt)| jkt),
+                allowed_algorithms: &["ES256"],
+            },
+            &state.provider,
+        )
+    };
+    let validated = if state.config.require_dpop_nonce {
+        let current = state.dpop_nonce(0);
+        match validate(Some(&current)) {
+            Err(Oid4vciError::UseDpopNonce { .. }) => match validate(Some(&state.dpop_nonce(1))) {
+                Err(Oid4vciError::UseDpopNonce { resource_server }) => {
+                    return Err(IssuerError::UseDpopNonce {
+                        nonce: current,
+                        resource_server,
+                    });
+                }
+                other => other?,
+            },
+            other => other?,
+        }
+    } else {
+        validate(None)?
+    };
     let keep_until = validated
         .iat
         .saturating_add(state.config.proof_max_age + state.config.clock_skew);
@@ -103,6 +122,17 @@ fn no_store(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Adds the current `DPoP-Nonce` when the issuer requires nonces (RFC 9449 section 8.2: the
+/// server may hand out the next nonce on any response).
+pub(crate) fn with_dpop_nonce<S>(state: &IssuerState<S>, mut response: Response) -> Response {
+    if state.config.require_dpop_nonce
+        && let Ok(v) = HeaderValue::from_str(&state.dpop_nonce(0))
+    {
+        response.headers_mut().insert("dpop-nonce", v);
+    }
     response
 }
 
@@ -235,7 +265,10 @@ pub(crate) async fn token<S: Store + Clone + 'static>(
         refresh_token: None,
         other: Default::default(),
     };
-    Ok(no_store(axum::Json(response).into_response()))
+    Ok(with_dpop_nonce(
+        &state,
+        no_store(axum::Json(response).into_response()),
+    ))
 }
 
 /// `POST /par` (RFC 9126).

@@ -74,6 +74,10 @@ pub struct IssuerConfig {
     pub status_list_size: u32,
     /// SHA-256 of the admin bearer token; `None` disables the admin API.
     pub admin_token_sha256: Option<Vec<u8>>,
+    /// Require server-provided DPoP nonces (RFC 9449 section 8) at every DPoP endpoint. The
+    /// nonces are stateless (HMAC of a 5-minute window under the offer secret), so every node
+    /// accepts every other node's; the current and the previous window are accepted.
+    pub require_dpop_nonce: bool,
 }
 
 impl Default for IssuerConfig {
@@ -97,6 +101,7 @@ impl Default for IssuerConfig {
             status_list_ttl: 300,
             status_list_size: 131_072,
             admin_token_sha256: None,
+            require_dpop_nonce: false,
         }
     }
 }
@@ -272,6 +277,13 @@ impl<S> IssuerState<S> {
             "{}{path}",
             self.identity.credential_issuer.trim_end_matches('/')
         )
+    }
+
+    /// The server DPoP nonce of the 5-minute window `offset` windows before now.
+    pub fn dpop_nonce(&self, offset: i64) -> String {
+        let window = self.now().seconds().div_euclid(300) - offset;
+        let mac = self.offer_secret.derive("dpop-nonce", &window.to_string());
+        b64::encode(&mac[..18])
     }
 
     /// SHA-256 of a secret the client presents (codes, tokens), as the store keys it.

@@ -477,3 +477,81 @@ async fn metadata_documents() {
     assert_eq!(v["issuer"], ISSUER);
     assert_eq!(v["jwks"]["keys"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn server_dpop_nonces_when_required() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicI64;
+    let clock = Arc::new(AtomicI64::new(START));
+    let mut config = kakehashi_http_issuer::IssuerConfig::default();
+    config.require_dpop_nonce = true;
+    let store = kakehashi_storage_sqlite::SqliteStore::open_in_memory()
+        .await
+        .unwrap();
+    let state = state_for(store, Profile::Eu, &test_kek(), clock.clone(), config).await;
+    let h = serve(state, clock).await;
+    let wallet = Wallet::new();
+    let (code, tx) = h.offer("grad-nonce", Approval::Approved).await;
+    let body = kakehashi_oid4vci::form::encode(&[
+        (
+            "grant_type",
+            kakehashi_oid4vci::offer::PRE_AUTHORIZED_CODE_GRANT,
+        ),
+        ("pre-authorized_code", &code),
+        ("tx_code", tx.as_deref().unwrap()),
+    ]);
+    let dpop = wallet.dpop_for(&h, "POST", "/token", None);
+    let (s, v, headers) = h.post_form("/token", body.clone(), Some(dpop)).await;
+    assert_eq!((s, v["error"].as_str().unwrap()), (400, "use_dpop_nonce"));
+    let nonce = headers["dpop-nonce"].to_str().unwrap().to_owned();
+    let proof = kakehashi_oid4vci::dpop::create_dpop_proof(
+        &wallet.dpop,
+        &kakehashi_oid4vci::dpop::DpopClaims {
+            method: "POST",
+            url: &format!("{ISSUER}/token"),
+            iat: h.now(),
+            jti: "with-nonce",
+            nonce: Some(&nonce),
+            access_token: None,
+        },
+        &kakehashi_crypto_aws_lc::provider(),
+    )
+    .unwrap();
+    let (s, v, headers) = h.post_form("/token", body, Some(proof)).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(headers.contains_key("dpop-nonce"));
+    // The nonce of the previous window is still accepted, older ones are not.
+    h.advance(300);
+    let nonce_req = |jti: &'static str, nonce: String| {
+        kakehashi_oid4vci::dpop::create_dpop_proof(
+            &wallet.dpop,
+            &kakehashi_oid4vci::dpop::DpopClaims {
+                method: "POST",
+                url: &format!("{ISSUER}/token"),
+                iat: h.now(),
+                jti,
+                nonce: Some(&nonce),
+                access_token: None,
+            },
+            &kakehashi_crypto_aws_lc::provider(),
+        )
+        .unwrap()
+    };
+    let (s, v, _) = h
+        .post_form(
+            "/token",
+            "grant_type=x".into(),
+            Some(nonce_req("a", nonce.clone())),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (400, "unsupported_grant_type"),
+        "nonce accepted"
+    );
+    h.advance(300);
+    let (s, v, _) = h
+        .post_form("/token", "grant_type=x".into(), Some(nonce_req("b", nonce)))
+        .await;
+    assert_eq!((s, v["error"].as_str().unwrap()), (400, "use_dpop_nonce"));
+}
