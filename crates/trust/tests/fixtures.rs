@@ -5,8 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
-#[path = "../testdata/gen/mod.rs"]
-mod generator;
+use kakehashi_testpki as generator;
 
 use std::path::{Path, PathBuf};
 
@@ -105,7 +104,7 @@ fn committed_fixtures_verify() {
 fn generator_reruns_and_its_output_verifies() {
     let dir = std::env::temp_dir().join(format!("kakehashi-trust-gen-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    generator::generate(&dir);
+    generator::generate(&dir, &generator::Params::fixtures());
     assert_eq!(verify_set(&dir), 3);
     // Same content as committed, apart from keys and signatures.
     for f in ["lists/BE.toml", "lists/JP.toml", "lists/eu-lotl.toml"] {

@@ -4,8 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
-#[path = "../testdata/gen/mod.rs"]
-mod generator;
+use kakehashi_testpki as generator;
 
 use std::path::PathBuf;
 use std::sync::Arc;
