@@ -34,6 +34,9 @@ enum Command {
     /// Registrar tasks: bulk credential offers from a CSV file.
     #[command(subcommand)]
     Registrar(cmd::registrar::RegistrarCommand),
+    /// Holder wallet: receive (OpenID4VCI), list and present (OpenID4VP) credentials.
+    #[command(subcommand)]
+    Wallet(cmd::wallet::WalletCommand),
     /// Run a Kakehashi node (every role, or those given with --role).
     Serve(cmd::serve::ServeArgs),
     /// Create or upgrade the database schema.
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Vc(c) => cmd::vc::run(c),
         Command::Trust(c) => cmd::trust::run(c),
         Command::Registrar(c) => cmd::registrar::run(c),
+        Command::Wallet(c) => cmd::wallet::run(c),
         Command::Serve(a) => cmd::serve::serve(a),
         Command::Migrate(a) => cmd::serve::migrate(a),
     };

@@ -6,3 +6,4 @@ pub mod sd_jwt;
 pub mod serve;
 pub mod trust;
 pub mod vc;
+pub mod wallet;
