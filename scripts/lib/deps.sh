@@ -4,7 +4,8 @@
 # Packages the test suites need. Extend here, not in individual scripts.
 # fonts-ipaexfont-gothic: the Japanese+Latin font of the PDF reports; poppler-utils: pdftotext in tests.
 # postgresql: the throw-away server of the storage tests (scripts/pg).
-KAKEHASHI_APT_PACKAGES=(pkg-config fonts-ipaexfont-gothic poppler-utils postgresql)
+# chromium, fonts-noto-cjk: the browser of the page tests and Japanese glyphs for it (scripts/e2e).
+KAKEHASHI_APT_PACKAGES=(pkg-config fonts-ipaexfont-gothic poppler-utils postgresql chromium fonts-noto-cjk)
 
 apt_updated=0
 apt_install() {
