@@ -483,8 +483,10 @@ async fn server_dpop_nonces_when_required() {
     use std::sync::Arc;
     use std::sync::atomic::AtomicI64;
     let clock = Arc::new(AtomicI64::new(START));
-    let mut config = kakehashi_http_issuer::IssuerConfig::default();
-    config.require_dpop_nonce = true;
+    let config = kakehashi_http_issuer::IssuerConfig {
+        require_dpop_nonce: true,
+        ..Default::default()
+    };
     let store = kakehashi_storage_sqlite::SqliteStore::open_in_memory()
         .await
         .unwrap();
