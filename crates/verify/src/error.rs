@@ -32,6 +32,9 @@ pub enum VerifyError {
     /// The Type Metadata `sd` rules or `vct` do not hold.
     #[error("type metadata check failed: {0}")]
     TypeMetadata(String),
+    /// The credential names no status list: revocation cannot be checked.
+    #[error("the credential names no status list; revocation cannot be checked")]
+    NoStatus,
     /// The status list named by the credential was not supplied.
     #[error("status list {url} was not fetched")]
     StatusListMissing { url: String },
@@ -77,7 +80,9 @@ impl VerifyError {
             Self::AudienceMismatch { .. } => "audience",
             Self::HolderBinding(_) => "holder_binding",
             Self::TypeMetadata(_) => "type_metadata",
-            Self::StatusListMissing { .. } | Self::StatusList { .. } => "status_list",
+            Self::NoStatus | Self::StatusListMissing { .. } | Self::StatusList { .. } => {
+                "status_list"
+            }
             Self::Revoked { .. } => "revoked",
             Self::NotValidStatus { .. } => "status",
             Self::NoCertificateChain | Self::Untrusted(_) => "trust",

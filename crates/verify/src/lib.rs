@@ -292,7 +292,7 @@ pub fn verify_presentation(
             Ok(s) => s.clone(),
             Err(VerifyError::Revoked { .. }) => "revoked".into(),
             Err(VerifyError::NotValidStatus { status, .. }) => status.clone(),
-            Err(e) => format!("unknown ({e})"),
+            Err(_) => "unknown".into(),
         },
         disclosed: checked.disclosed_paths.clone(),
     };
@@ -336,7 +336,10 @@ pub fn verify_presentation(
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err((e, _))) => Some(e),
         (Ok(_), Ok(decision), Ok(_)) => {
             if !report.verified {
-                Some(VerifyError::Malformed("report not verified".into()))
+                // Unreachable: every finding the report derives `verified` from passed.
+                Some(VerifyError::Malformed(
+                    "the report does not confirm the checks".into(),
+                ))
             } else {
                 return Ok(Verdict {
                     format: checked.format,
@@ -572,12 +575,14 @@ fn check_vp_jwt(text: &str, ctx: &VerifierContext<'_>) -> Result<Checked, Verify
             "the presentation is not signed by the credential's holder key".into(),
         ));
     }
+    // The signing time: `iat` when the issuer wrote one. `validFrom` is the award date in the
+    // JP profile, not when the seal was applied, so without `iat` trust is evaluated now (the
+    // seal must still be valid and listed): stricter, never more lenient.
     let issued_at = vc
         .get("iat")
         .and_then(Value::as_i64)
         .map(UnixTime)
-        .or_else(|| credential.credential().valid_from())
-        .ok_or_else(|| VerifyError::IssuerSignature("the credential has no iat".into()))?;
+        .unwrap_or(ctx.now);
     let status = if vc.contains_key("credentialStatus") {
         StatusRefs::Bitstring(
             BitstringStatusListEntry::from_credential(vc)
@@ -649,7 +654,8 @@ fn check_status(
             .ok_or_else(|| VerifyError::StatusListMissing { url: url.into() })
     };
     match &checked.status {
-        StatusRefs::None => Ok("valid (no status list)".into()),
+        // Revocation cannot be checked: fail closed.
+        StatusRefs::None => Err(VerifyError::NoStatus),
         StatusRefs::Token(reference) => {
             let url = reference.uri.clone();
             let bytes = bytes_of(&url)?;

@@ -197,6 +197,26 @@ pub fn issue_eu(
     index: u64,
     iat: UnixTime,
 ) -> SdJwt {
+    issue_eu_with_status(
+        seal,
+        diploma,
+        holder,
+        Some(StatusListReference {
+            idx: index,
+            uri: status_uri.into(),
+        }),
+        iat,
+    )
+}
+
+/// Like [`issue_eu`], with any status reference (or none).
+pub fn issue_eu_with_status(
+    seal: &dyn Signer,
+    diploma: &Diploma,
+    holder: &PublicJwk,
+    status: Option<StatusListReference>,
+    iat: UnixTime,
+) -> SdJwt {
     let provider = kakehashi_crypto_aws_lc::provider();
     let mut claims = eu_claims(diploma).expect("claims");
     claims.remove("vct");
@@ -206,14 +226,9 @@ pub fn issue_eu(
         "exp".into(),
         iat.saturating_add(10 * 365 * 86_400).seconds().into(),
     );
-    claims.insert(
-        "status".into(),
-        StatusListReference {
-            idx: index,
-            uri: status_uri.into(),
-        }
-        .to_status_claim(),
-    );
+    if let Some(status) = status {
+        claims.insert("status".into(), status.to_status_claim());
+    }
     let view = Value::Object(claims.clone());
     let chain: Vec<Value> = seal
         .certificate_chain()

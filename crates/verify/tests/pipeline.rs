@@ -483,6 +483,26 @@ mod jwt_vc_json {
 }
 
 #[test]
+fn credential_without_status_fails_closed() {
+    let world = World::eu();
+    let seal = testing::eu_seal();
+    let holder = testing::holder();
+    let sd = testing::issue_eu_with_status(
+        &seal,
+        &testing::eu_diploma(),
+        holder.public_jwk(),
+        None,
+        ISSUED,
+    );
+    let vp = testing::present_eu(&sd, &holder, &NAME, CLIENT_ID, NONCE, NOW);
+    let err = world
+        .run(FORMAT_SD_JWT_VC, &vp, &Fetched::default())
+        .unwrap_err();
+    assert_eq!(err.error, VerifyError::NoStatus);
+    assert_eq!(err.report.unwrap().credential.status, "unknown");
+}
+
+#[test]
 fn unknown_format_and_garbage() {
     let world = World::eu();
     let err = world
