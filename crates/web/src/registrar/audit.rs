@@ -26,7 +26,7 @@ pub struct AuditRow {
     pub action: String,
     pub raw_action: String,
     pub target: String,
-    pub details: String,
+    pub details: Vec<String>,
 }
 
 #[derive(Template)]
@@ -46,8 +46,8 @@ pub struct AuditQuery {
     after: Option<i64>,
 }
 
-/// `details` without the university, as `key: value` pairs.
-fn details_text(details: &serde_json::Value) -> String {
+/// `details` without the university, as `key: value` lines.
+fn details_text(details: &serde_json::Value) -> Vec<String> {
     match details {
         serde_json::Value::Object(map) => map
             .iter()
@@ -60,10 +60,9 @@ fn details_text(details: &serde_json::Value) -> String {
                 serde_json::Value::String(s) => format!("{k}: {s}"),
                 other => format!("{k}: {other}"),
             })
-            .collect::<Vec<_>>()
-            .join(", "),
-        serde_json::Value::Null => String::new(),
-        other => other.to_string(),
+            .collect(),
+        serde_json::Value::Null => Vec::new(),
+        other => vec![other.to_string()],
     }
 }
 
