@@ -675,3 +675,56 @@ fn lotl_description(p: &Params) -> String {
     ));
     s
 }
+
+/// Re-signs list `name` (`BE`, `JP`, `eu-lotl`) of a generated world with other dates, e.g. a
+/// list whose `NextUpdate` has passed. Returns the signed XML; the world's files are unchanged.
+pub fn republish(out: &Path, name: &str, issue: &str, next_update: &str) -> String {
+    let lists = out.join("lists");
+    let text = std::fs::read_to_string(lists.join(format!("{name}.toml"))).unwrap();
+    let mut desc: ListDescription = toml::from_str(&text).unwrap();
+    desc.issue_date = issue.to_owned();
+    desc.next_update = next_update.to_owned();
+    desc.sequence_number += 1;
+    let key_pem = std::fs::read_to_string(lists.join(desc.signer_key.as_deref().unwrap())).unwrap();
+    let key = KeyPair::from_pem(&key_pem).unwrap();
+    let cert = read_pem_cert(&lists.join(desc.signer_certificate.as_deref().unwrap())).unwrap();
+    let signer = Arc::new(SoftSigner::new(&key.serialize_der(), cert));
+    let mut resolve = |r: &str| read_pem_cert(&lists.join(r));
+    publish(
+        &desc,
+        &mut resolve,
+        signer,
+        UnixTime::parse_rfc3339(issue).unwrap(),
+    )
+    .unwrap()
+}
+
+/// A seal of an issuer that claims the EU test university's organisation identifier but whose
+/// CA is in no trusted list: `pki/rogue-seal.{pem,key.pem}` and `chains/rogue-seal.pem`.
+pub fn rogue_seal(out: &Path) {
+    let (ca, ca_params) = self_signed(params(
+        "Unlisted Test CA",
+        "Nobody's Trust Services",
+        "BE",
+        90,
+        true,
+    ));
+    let issuer = Issuer::new(ca_params, &ca.key);
+    let mut seal = params(
+        "Universite Test de Bruxelles (seal)",
+        "Universite Test de Bruxelles",
+        "BE",
+        91,
+        false,
+    );
+    seal.distinguished_name
+        .push(DnType::CustomDnType(arcs("2.5.4.97")), EU_UNIVERSITY_ORG_ID);
+    seal.custom_extensions = vec![qc_statements(true, None), policies(&[QCP_L_QSCD])];
+    let leaf = issued(seal, &issuer);
+    save(out, "rogue-seal", &leaf);
+    write(
+        out,
+        "chains/rogue-seal.pem",
+        &format!("{}{}", leaf.pem, ca.pem),
+    );
+}
