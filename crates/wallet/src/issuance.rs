@@ -258,6 +258,18 @@ impl<S: Store + Clone> Wallet<S> {
             break r;
         };
         if !response.is_success() {
+            let has_tx_code = matches!(
+                &request,
+                TokenRequest::PreAuthorizedCode {
+                    tx_code: Some(_),
+                    ..
+                }
+            );
+            if has_tx_code && response.oauth_error().as_deref() == Some("invalid_grant") {
+                return Err(WalletError::TxCode(
+                    "the issuer refused the transaction code (or the offer was used)".into(),
+                ));
+            }
             return Err(issuer_error("token", &response));
         }
         let token = TokenResponse::parse(&response.body)
