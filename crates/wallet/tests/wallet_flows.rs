@@ -394,3 +394,42 @@ async fn direct_post_in_clear_and_consent_expiry() {
     assert!(v.response_bodies[0].contains("vp_token="));
     assert!(matches!(v.session, Some(VerifierSession::Verified(_))));
 }
+
+#[tokio::test]
+async fn authorization_code_flow_with_par_and_pkce() {
+    let pki = pki();
+    let (issuer, _h) = start_issuer(
+        &pki,
+        IssuerOptions {
+            authorization_code: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let (wallet, _) = wallet(&pki).await;
+    let uri = offer_by_value(&issuer);
+    assert!(matches!(
+        wallet.receive(&uri, None).await,
+        Err(WalletError::AuthorizationRequired)
+    ));
+    let pending = wallet.begin_authorization(&uri).await.unwrap();
+    let base = issuer.lock().unwrap().base.clone();
+    assert!(pending.authorization_url.starts_with(&format!(
+        "{base}/authorize?client_id=kakehashi-wallet&request_uri=urn"
+    )));
+    // The pending state is a serde value (kept in the session while the user logs in).
+    let pending: kakehashi_wallet::PendingAuthorization =
+        serde_json::from_str(&serde_json::to_string(&pending).unwrap()).unwrap();
+    let state = pending.state.clone();
+    assert!(matches!(
+        wallet
+            .finish_authorization(pending.clone(), AUTHORIZATION_CODE, "forged-state")
+            .await,
+        Err(WalletError::InvalidInput(_))
+    ));
+    let got = wallet
+        .finish_authorization(pending, AUTHORIZATION_CODE, &state)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+}

@@ -219,6 +219,8 @@ pub struct IssuerOptions {
     pub mode: IssueMode,
     pub require_dpop_nonce: bool,
     pub format: &'static str,
+    /// Offer the authorization code grant (PAR + PKCE) instead of a pre-authorized code.
+    pub authorization_code: bool,
 }
 
 impl Default for IssuerOptions {
@@ -229,6 +231,7 @@ impl Default for IssuerOptions {
             mode: IssueMode::Immediate,
             require_dpop_nonce: false,
             format: "dc+sd-jwt",
+            authorization_code: false,
         }
     }
 }
@@ -286,6 +289,10 @@ fn as_metadata(base: &str) -> Value {
     json!({
         "issuer": base,
         "token_endpoint": format!("{base}/token"),
+        "authorization_endpoint": format!("{base}/authorize"),
+        "pushed_authorization_request_endpoint": format!("{base}/par"),
+        "require_pushed_authorization_requests": true,
+        "code_challenge_methods_supported": ["S256"],
         "dpop_signing_alg_values_supported": ["ES256"],
         "pre-authorized_grant_anonymous_access_supported": true
     })
@@ -470,7 +477,8 @@ pub async fn start_issuer(
         NewOffer {
             subject: "student-42".into(),
             credential_configuration_ids: vec![configuration.into()],
-            pre_authorized_code: Some("pre-authorized-code-0123456789".into()),
+            pre_authorized_code: (!options.authorization_code)
+                .then(|| "pre-authorized-code-0123456789".into()),
             tx_code: options.tx_code.then(|| {
                 (
                     TX_CODE.into(),
@@ -481,7 +489,9 @@ pub async fn start_issuer(
                     },
                 )
             }),
-            issuer_state: None,
+            issuer_state: options
+                .authorization_code
+                .then(|| "issuer-state-0123456789".into()),
             lifetime_seconds: 600,
         },
         &metadata,
@@ -528,6 +538,7 @@ pub async fn start_issuer(
                 axum::Json(s.lock().unwrap().offer_json.clone())
             }),
         )
+        .route("/par", post(par))
         .route("/token", post(token))
         .route("/nonce", post(nonce))
         .route("/credential", post(credential))
@@ -598,6 +609,40 @@ async fn token(State(s): State<SharedIssuer>, headers: HeaderMap, body: String) 
             s.flow = Some(rejected.flow.map(|f| *f).unwrap_or(flow));
             oauth_error(&rejected.error, None)
         }
+    }
+}
+
+pub const AUTHORIZATION_CODE: &str = "authorization-code-0123456789";
+
+/// PAR: the user's login is simulated, the code is issued at once.
+async fn par(State(s): State<SharedIssuer>, body: String) -> Response {
+    let mut s = s.lock().unwrap();
+    let metadata = issuer_metadata(&s.base, &s.options);
+    let request =
+        match kakehashi_oid4vci::oauth::PushedAuthorizationRequest::from_form(&body, &metadata) {
+            Ok(r) => r,
+            Err(e) => return oauth_error(&e, None),
+        };
+    let Some(IssuanceFlow::Offered(offered)) = s.flow.clone() else {
+        return (StatusCode::BAD_REQUEST, "wrong state").into_response();
+    };
+    match offered.authorize(
+        &request,
+        AUTHORIZATION_CODE,
+        &metadata,
+        &FlowPolicy::default(),
+        &provider(),
+        system_now(),
+    ) {
+        Ok(authorized) => {
+            s.flow = Some(IssuanceFlow::Authorized(authorized));
+            (
+                StatusCode::CREATED,
+                axum::Json(json!({"request_uri": "urn:ietf:params:oauth:request_uri:r-0123456789", "expires_in": 60})),
+            )
+                .into_response()
+        }
+        Err(e) => oauth_error(&e, None),
     }
 }
 
