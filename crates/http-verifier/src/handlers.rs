@@ -450,15 +450,15 @@ pub(crate) async fn response<S: Store + Clone + 'static>(
     let outcomes = pipeline.outcomes.into_inner().unwrap_or_default();
     let discard = template.map(|t| t.discard).unwrap_or_default();
     let font = tokio::fs::read(&state.config.font_path).await.ok();
-    let (verified, result) = result_json(
-        &id,
-        &meta.template,
-        &outcome,
-        &outcomes,
-        &discard,
-        font,
-        now,
-    );
+    // PDF rendering is CPU work: off the async workers.
+    let (verified, result) = {
+        let (id, template_id) = (id.clone(), meta.template.clone());
+        tokio::task::spawn_blocking(move || {
+            result_json(&id, &template_id, &outcome, &outcomes, &discard, font, now)
+        })
+        .await
+        .map_err(VerifierError::internal)?
+    };
     state
         .store
         .finish_verification(&id, verified, &result)
