@@ -45,14 +45,14 @@ async function waitReady(base, child, output, timeoutMs) {
   throw new Error(`kakehashi serve not ready after ${timeoutMs} ms:\n${output()}`);
 }
 
-export async function startServer({ roles } = {}) {
+export async function startServer({ roles, demoData = true } = {}) {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kakehashi-e2e-'));
   const env = { ...process.env };
   delete env.KAKEHASHI_DATABASE_URL;
   Object.assign(env, {
     KAKEHASHI_DEMO_PASSWORD: DEMO_PASSWORD,
-    KAKEHASHI_DEMO_DATA: 'true',
+    KAKEHASHI_DEMO_DATA: demoData ? 'true' : 'false',
     KAKEHASHI_LOG: env.KAKEHASHI_LOG ?? 'warn',
   });
   if (roles) env.KAKEHASHI_ROLES = roles.join(',');

@@ -287,6 +287,11 @@ pub async fn sign_in<S: Store + Clone + 'static>(
             .await?;
     }
     let now = config.clock.now();
+    // Housekeeping: expired sessions are useless to anyone; a failure here must not block
+    // the sign-in.
+    if let Err(e) = state.store.purge_expired_portal_sessions(now).await {
+        tracing::warn!(error = %e, "could not purge expired portal sessions");
+    }
     let id = random_token(32);
     state
         .store

@@ -107,6 +107,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             Vec::new()
         };
         let setup = compose::PageSetup::new(universities);
+        if config.demo_data && config.roles.contains(&Role::Registry) {
+            setup
+                .registry
+                .replace(compose::demo_registry(setup.clock.now()));
+        }
         if config.demo_data && config.roles.contains(&Role::Issuer) {
             let password = std::env::var("KAKEHASHI_DEMO_PASSWORD")
                 .ok()
