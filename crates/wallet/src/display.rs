@@ -44,6 +44,7 @@ pub(crate) async fn verify_issued(
     text: &str,
     configuration: &CredentialConfiguration,
     now: UnixTime,
+    anchors: Option<&[Vec<u8>]>,
 ) -> Result<VerifiedIssued, WalletError> {
     let reject = |m: String| WalletError::CredentialRejected(m);
     match format {
@@ -74,6 +75,13 @@ pub(crate) async fn verify_issued(
             let options = VcVerifyOptions::new(VerifyOptions::new(now));
             let verified = verify_sd_jwt_vc(sd, provider, key, &options)
                 .map_err(|e| reject(format!("SD-JWT VC: {e}")))?;
+            if let Some(anchors) = anchors {
+                if !has_x5c {
+                    return Err(reject("issuer trust anchors configured but no x5c".into()));
+                }
+                crate::chain_is_anchored(verified.untrusted_x5c(), anchors, now)
+                    .map_err(|e| reject(format!("issuer certificate: {e}")))?;
+            }
             if let Some(expected) = &configuration.vct
                 && verified.vct() != expected
             {
@@ -108,6 +116,10 @@ pub(crate) async fn verify_issued(
                 return Err(reject(
                     "issuer key is self-asserted (jwk header); x5c required".into(),
                 ));
+            }
+            if let Some(anchors) = anchors {
+                crate::chain_is_anchored(verified.certificate_chain(), anchors, now)
+                    .map_err(|e| reject(format!("issuer certificate: {e}")))?;
             }
             let view = verified.credential();
             if let Some(def) = &configuration.credential_definition {

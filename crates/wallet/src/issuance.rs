@@ -607,6 +607,7 @@ impl<S: Store + Clone> Wallet<S> {
                 text,
                 configuration,
                 self.now(),
+                self.config().issuer_anchors.as_deref(),
             )
             .await?;
             let key_index = match &v.holder_thumbprint {

@@ -184,6 +184,13 @@ pub struct WalletConfig {
     pub client_id: String,
     /// Redirect URI registered for the authorization code flow.
     pub redirect_uri: String,
+    /// Trust anchors (DER) for verifiers' request-signing certificates. When set, a request
+    /// whose `x5c` chain does not validate to one of them is refused as untrusted; when
+    /// `None` the consent shows the verifier as not evaluated.
+    pub verifier_anchors: Option<Vec<Vec<u8>>>,
+    /// Trust anchors (DER) for issuers' `x5c` chains. When set, a credential signed under a
+    /// chain that does not validate to one of them is rejected.
+    pub issuer_anchors: Option<Vec<Vec<u8>>>,
 }
 
 impl Default for WalletConfig {
@@ -195,6 +202,8 @@ impl Default for WalletConfig {
             consent_lifetime_seconds: 300,
             client_id: "kakehashi-wallet".into(),
             redirect_uri: "https://wallet.kakehashi.example/callback".into(),
+            verifier_anchors: None,
+            issuer_anchors: None,
         }
     }
 }
@@ -391,6 +400,18 @@ impl<S: Store + Clone> Wallet<S> {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Validates `chain` (leaf first) to one of `anchors` at `now` (RFC 5280 through webpki).
+pub(crate) fn chain_is_anchored(
+    chain: &[Vec<u8>],
+    anchors: &[Vec<u8>],
+    now: UnixTime,
+) -> Result<(), String> {
+    let anchors: Vec<&[u8]> = anchors.iter().map(Vec::as_slice).collect();
+    kakehashi_trust::x509::verify_chain(chain, &anchors, now, &kakehashi_trust::Limits::default())
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// The additional authenticated data binding a sealed key to its record.

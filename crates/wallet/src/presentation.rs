@@ -39,6 +39,9 @@ pub struct VerifierInfo {
     pub response_uri: String,
     /// Whether the response is encrypted to the verifier (`direct_post.jwt`).
     pub encrypted_response: bool,
+    /// Whether the certificate chain was validated to a configured trust anchor (`false`:
+    /// no anchors configured, the name is self-asserted by the certificate).
+    pub trusted: bool,
 }
 
 /// One claim that would be disclosed.
@@ -154,6 +157,16 @@ impl<S: Store + Clone> Wallet<S> {
             .to_owned();
         let now = self.now();
         let pending = self.verify_request(&jwt, &uri.client_id, wallet_nonce.as_deref(), now)?;
+        let trusted = match &self.config().verifier_anchors {
+            Some(anchors) => {
+                crate::chain_is_anchored(pending.request().certificate_chain(), anchors, now)
+                    .map_err(|e| {
+                        WalletError::UntrustedRequest(format!("verifier certificate: {e}"))
+                    })?;
+                true
+            }
+            None => false,
+        };
         pending
             .check_formats(&SUPPORTED)
             .map_err(|_| WalletError::NoMatchingCredential)?;
@@ -214,7 +227,7 @@ impl<S: Store + Clone> Wallet<S> {
         let request = pending.request();
         Ok(ConsentRequest {
             id: random_token(16)?,
-            verifier: verifier_info(request),
+            verifier: verifier_info(request, trusted),
             items,
             prepared_at: now,
             request_object: jwt,
@@ -446,7 +459,10 @@ fn wallet_metadata() -> Value {
     })
 }
 
-fn verifier_info(request: &kakehashi_oid4vp::request::VerifiedRequest) -> VerifierInfo {
+fn verifier_info(
+    request: &kakehashi_oid4vp::request::VerifiedRequest,
+    trusted: bool,
+) -> VerifierInfo {
     let leaf = request.certificate_chain().first();
     let dns_names = leaf.and_then(|d| san_dns_names(d).ok()).unwrap_or_default();
     let subject = leaf
@@ -474,6 +490,7 @@ fn verifier_info(request: &kakehashi_oid4vp::request::VerifiedRequest) -> Verifi
         dns_names,
         response_uri: r.response_uri.clone(),
         encrypted_response: r.response_mode == ResponseMode::DirectPostJwt,
+        trusted,
     }
 }
 

@@ -433,3 +433,72 @@ async fn authorization_code_flow_with_par_and_pkce() {
         .unwrap();
     assert_eq!(got.len(), 1);
 }
+
+#[tokio::test]
+async fn trust_anchors_for_issuers_and_verifiers() {
+    let pki = pki();
+    let unrelated = certificate_for(
+        &SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap(),
+        "localhost",
+        "Somebody Else",
+    );
+    // Issuer: a chain that does not validate to the anchors is rejected, nothing stored.
+    let (issuer, _h) = start_issuer(&pki, IssuerOptions::default()).await;
+    let (strict, _) = wallet_with(
+        &pki,
+        kakehashi_wallet::WalletConfig {
+            issuer_anchors: Some(vec![unrelated.clone()]),
+            ..Default::default()
+        },
+    )
+    .await;
+    let err = strict
+        .receive(&offer_by_value(&issuer), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WalletError::CredentialRejected(_)), "{err}");
+    assert!(strict.credentials().await.unwrap().is_empty());
+
+    let (issuer, _h2) = start_issuer(&pki, IssuerOptions::default()).await;
+    let seal_cert = issuer.lock().unwrap().seal_cert.clone();
+    let vct = format!("{}{VCT_PATH}", issuer.lock().unwrap().base);
+    let options = || VerifierOptions {
+        mode: ResponseMode::DirectPost,
+        query: diploma_query(&vct),
+        certificate_dns: "localhost",
+    };
+    let (_va, uri_a, _ha) = start_verifier(&pki, options()).await;
+    let (verifier_b, uri_b, _hb) = start_verifier(&pki, options()).await;
+
+    // Verifier: refused when its chain is not anchored (checked before any matching).
+    let (wary, _) = wallet_with(
+        &pki,
+        kakehashi_wallet::WalletConfig {
+            verifier_anchors: Some(vec![unrelated]),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(matches!(
+        wary.prepare_presentation(&uri_a).await,
+        Err(WalletError::UntrustedRequest(_))
+    ));
+
+    // Anchored issuer and verifier: received, and the verifier is shown as trusted.
+    let verifier_cert = verifier_b.lock().unwrap().certificate.clone();
+    let (trusting, _) = wallet_with(
+        &pki,
+        kakehashi_wallet::WalletConfig {
+            issuer_anchors: Some(vec![seal_cert]),
+            verifier_anchors: Some(vec![verifier_cert]),
+            ..Default::default()
+        },
+    )
+    .await;
+    trusting
+        .receive(&offer_by_value(&issuer), None)
+        .await
+        .unwrap();
+    let consent = trusting.prepare_presentation(&uri_b).await.unwrap();
+    assert!(consent.verifier.trusted);
+}

@@ -182,6 +182,14 @@ pub fn system_now() -> UnixTime {
 
 /// A wallet over an in-memory SQLite store, trusting only the test CA.
 pub async fn wallet(pki: &Pki) -> (Wallet<SqliteStore>, WalletContext<SqliteStore>) {
+    wallet_with(pki, WalletConfig::default()).await
+}
+
+/// [`wallet`] with a policy.
+pub async fn wallet_with(
+    pki: &Pki,
+    config: WalletConfig,
+) -> (Wallet<SqliteStore>, WalletContext<SqliteStore>) {
     let store = SqliteStore::open_in_memory().await.unwrap();
     let (kek, _) = KeyEncryptionKey::generate("test-kek").unwrap();
     let http =
@@ -190,7 +198,7 @@ pub async fn wallet(pki: &Pki) -> (Wallet<SqliteStore>, WalletContext<SqliteStor
     let config = WalletConfig {
         max_poll_interval: std::time::Duration::from_secs(2),
         max_deferred_wait: std::time::Duration::from_secs(10),
-        ..WalletConfig::default()
+        ..config
     };
     let context = WalletContext::new(
         store,
@@ -250,6 +258,7 @@ pub struct IssuerState {
     pub notifications: Vec<String>,
     pub deferred_ready: Option<Vec<Value>>,
     pub seal: SoftwareSigner,
+    pub seal_cert: Vec<u8>,
     pub bad_seal: SoftwareSigner,
 }
 
@@ -464,6 +473,7 @@ pub async fn start_issuer(
     let seal_key = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
     let cert = certificate_for(&seal_key, "localhost", "Kakehashi Test University");
     let seal = seal_key.with_certificate_chain(vec![cert.clone()]);
+    let seal_cert = cert.clone();
     let bad_seal = SoftwareSigner::generate(SignatureAlgorithm::Es256)
         .unwrap()
         .with_certificate_chain(vec![cert]);
@@ -510,6 +520,7 @@ pub async fn start_issuer(
         notifications: vec![],
         deferred_ready: None,
         seal,
+        seal_cert,
         bad_seal,
     }));
     let router = Router::new()
@@ -802,6 +813,7 @@ async fn notification(State(s): State<SharedIssuer>, headers: HeaderMap, body: S
 // ---------------------------------------------------------------- verifier
 
 pub struct VerifierState {
+    pub certificate: Vec<u8>,
     pub session: Option<VerifierSession>,
     pub signer: SoftwareSigner,
     pub key: DecryptionKey,
@@ -876,7 +888,7 @@ pub async fn start_verifier(
         options.certificate_dns,
         "Kakehashi Test Verifier",
     );
-    let signer = signer_key.with_certificate_chain(vec![cert]);
+    let signer = signer_key.with_certificate_chain(vec![cert.clone()]);
     let mut formats = Map::new();
     formats.insert(
         "dc+sd-jwt".into(),
@@ -908,6 +920,7 @@ pub async fn start_verifier(
     .unwrap();
     let uri = created.request_uri(OPENID4VP_SCHEME);
     let state = Arc::new(Mutex::new(VerifierState {
+        certificate: cert,
         session: Some(VerifierSession::Created(created)),
         signer,
         key,
