@@ -37,6 +37,8 @@ enum Command {
     /// Holder wallet: receive (OpenID4VCI), list and present (OpenID4VP) credentials.
     #[command(subcommand)]
     Wallet(cmd::wallet::WalletCommand),
+    /// Run the pilot: both jurisdictions end to end on loopback, scenarios table.
+    Pilot(cmd::pilot::PilotArgs),
     /// Run a Kakehashi node (every role, or those given with --role).
     Serve(cmd::serve::ServeArgs),
     /// Create or upgrade the database schema.
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Command::Trust(c) => cmd::trust::run(c),
         Command::Registrar(c) => cmd::registrar::run(c),
         Command::Wallet(c) => cmd::wallet::run(c),
+        Command::Pilot(a) => cmd::pilot::run(a),
         Command::Serve(a) => cmd::serve::serve(a),
         Command::Migrate(a) => cmd::serve::migrate(a),
     };
