@@ -202,6 +202,18 @@ impl AccessCertificate {
         })
     }
 
+    /// From PEM files' contents: a PKCS#8 P-256 key and its chain (leaf first).
+    pub fn from_pem(key_pem: &str, chain_pem: &str) -> Result<Self, VerifierError> {
+        let key = pem_blocks(key_pem, "PRIVATE KEY")?
+            .pop()
+            .ok_or_else(|| VerifierError::BadRequest("access key: no PRIVATE KEY block".into()))?;
+        let chain = pem_blocks(chain_pem, "CERTIFICATE")?;
+        let signer = SoftwareSigner::from_pkcs8(SignatureAlgorithm::Es256, &key)
+            .map_err(|e| VerifierError::BadRequest(format!("access key: {e}")))?
+            .with_certificate_chain(chain);
+        Self::from_signer(Arc::new(signer))
+    }
+
     /// From a configured signer whose certificate chain is set.
     pub fn from_signer(signer: Arc<dyn Signer>) -> Result<Self, VerifierError> {
         if signer.certificate_chain().is_empty() {
@@ -211,6 +223,29 @@ impl AccessCertificate {
         }
         Ok(Self { signer })
     }
+}
+
+fn pem_blocks(text: &str, label: &str) -> Result<Vec<Vec<u8>>, VerifierError> {
+    use base64::Engine as _;
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        if line == begin {
+            current = Some(String::new());
+        } else if line == end {
+            let body = current.take().unwrap_or_default();
+            out.push(
+                base64::engine::general_purpose::STANDARD
+                    .decode(body.as_bytes())
+                    .map_err(|e| VerifierError::BadRequest(format!("PEM {label}: {e}")))?,
+            );
+        } else if let Some(body) = current.as_mut() {
+            body.push_str(line);
+        }
+    }
+    Ok(out)
 }
 
 fn rustls_pki_der(pkcs8: &[u8]) -> Vec<u8> {

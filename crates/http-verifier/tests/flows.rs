@@ -71,6 +71,10 @@ async fn serve(app: Router) -> (String, tokio::task::JoinHandle<()>) {
 }
 
 async fn harness() -> Harness {
+    harness_with(|_| {}).await
+}
+
+async fn harness_with(adjust: impl FnOnce(&mut VerifierConfig)) -> Harness {
     // The issuer side: status lists and the webhook receiver.
     let eu_seal = testing::eu_seal();
     let jp_seal = testing::jp_seal();
@@ -129,6 +133,7 @@ async fn harness() -> Harness {
     config.webhook_url = Some(format!("{status_base}/hook"));
     config.webhook_secret = Some(WEBHOOK_SECRET.to_vec());
     config.webhook_backoff_ms = 10;
+    adjust(&mut config);
     let policy = testing::eu_policy();
     let lists = testing::lists(&policy, NOW);
     let clock = Arc::new(AtomicI64::new(NOW.0));
@@ -221,7 +226,7 @@ impl Harness {
         .unwrap();
         assert_eq!(
             verified.client_id().to_string(),
-            "x509_san_dns:verifier.test"
+            session["client_id"].as_str().unwrap()
         );
         PendingPresentation::new(verified)
     }
@@ -587,4 +592,56 @@ async fn same_device_redirect_with_response_code() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn x509_hash_client_id() {
+    let h =
+        harness_with(|c| c.client_id_scheme = kakehashi_http_verifier::ClientIdScheme::X509Hash)
+            .await;
+    let session = h.create(json!({"template": "employer-check"})).await;
+    assert!(
+        session["client_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("x509_hash:")
+    );
+    let pending = h.fetch_request(&session, true).await;
+    let vp = h.jp_vp(&pending);
+    let (response_uri, body) = h.body(pending, token("jp_diploma", vp), None);
+    assert_eq!(h.post_response(&response_uri, &body).await.status(), 200);
+    let result = h.result(&session).await;
+    assert_eq!(result["status"], "verified", "{result:#}");
+    // The employer template keeps neither the name nor the birth date of a JP credential.
+    let claims = &result["result"]["credentials"][0]["disclosed_claims"];
+    assert!(
+        claims["credentialSubject"]["diploma"]
+            .get("holder")
+            .is_none(),
+        "{claims:#}"
+    );
+    assert!(!result.to_string().contains("2000-04-01"));
+}
+
+#[test]
+fn access_certificate_from_pem() {
+    use base64::Engine as _;
+    let generated = AccessCertificate::generate_self_signed("verifier.example").unwrap();
+    let _ = generated;
+    let seal = testing::eu_seal();
+    let pem = |label: &str, der: &[u8]| {
+        format!(
+            "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+            base64::engine::general_purpose::STANDARD.encode(der)
+        )
+    };
+    let key = pem("PRIVATE KEY", &seal.to_pkcs8().unwrap());
+    let chain: String = seal
+        .certificate_chain()
+        .iter()
+        .map(|c| pem("CERTIFICATE", c))
+        .collect();
+    let access = AccessCertificate::from_pem(&key, &chain).unwrap();
+    assert_eq!(access.signer.certificate_chain().len(), 2);
+    assert!(AccessCertificate::from_pem(&key, "").is_err());
 }
