@@ -213,7 +213,16 @@ pub(crate) async fn credential<S: Store + Clone + 'static>(
         }
     }
     let holder_keys: Vec<PublicJwk> = keys.into_iter().map(|k| k.key).collect();
-    let record = graduate_record(&state.store, &token.subject).await?;
+    let record = match graduate_record(&state.store, &token.subject).await {
+        Ok(r) => r,
+        Err(IssuerError::NotFound(_)) => {
+            return Err(Oid4vciError::CredentialRequestDenied(
+                "the graduate record no longer exists".into(),
+            )
+            .into());
+        }
+        Err(e) => return Err(e),
+    };
     if record.approval == Approval::Pending {
         let transaction_id = state.random_token(24);
         state

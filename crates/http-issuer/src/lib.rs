@@ -52,8 +52,42 @@ pub use status::{
     revoke, suspend,
 };
 
+/// The path component of the credential issuer identifier (`""` for `https://host`,
+/// `"/eu"` for `https://host/eu`).
+pub fn issuer_path<S>(state: &IssuerState<S>) -> String {
+    let id = state.identity.credential_issuer.trim_end_matches('/');
+    let after_scheme = id.split_once("://").map_or(id, |(_, rest)| rest);
+    after_scheme
+        .find('/')
+        .map_or_else(String::new, |i| after_scheme[i..].to_owned())
+}
+
+/// The discovery documents at the host root, for an issuer whose identifier has a path
+/// (`https://host/eu`): OpenID4VCI section 12.2.2, RFC 8414 section 3 and SD-JWT VC put the
+/// path *after* the well-known segment (`/.well-known/openid-credential-issuer/eu`). Merge
+/// this into the host's root router and nest [`router`] under the issuer path. For an issuer
+/// at the host root, [`router`] already serves them.
+pub fn well_known_router<S: Store + Clone + 'static>(state: IssuerState<S>) -> Router {
+    let path = issuer_path(&state);
+    Router::new()
+        .route(
+            &format!("/.well-known/openid-credential-issuer{path}"),
+            get(metadata::credential_issuer::<S>),
+        )
+        .route(
+            &format!("/.well-known/oauth-authorization-server{path}"),
+            get(metadata::authorization_server::<S>),
+        )
+        .route(
+            &format!("/.well-known/jwt-vc-issuer{path}"),
+            get(metadata::jwt_vc_issuer::<S>),
+        )
+        .with_state(state)
+}
+
 /// The issuer's routes, mounted at the root of the credential issuer URL (the paths above are
-/// relative to `IssuerIdentity::credential_issuer`). Bodies above
+/// relative to `IssuerIdentity::credential_issuer`; for an identifier with a path, nest this
+/// router under [`issuer_path`] and merge [`well_known_router`] at the root). Bodies above
 /// `IssuerConfig::max_body_bytes` are refused with 413.
 pub fn router<S: Store + Clone + 'static>(state: IssuerState<S>) -> Router {
     let limit = state.config.max_body_bytes;

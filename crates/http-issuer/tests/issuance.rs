@@ -557,3 +557,48 @@ async fn server_dpop_nonces_when_required() {
         .await;
     assert_eq!((s, v["error"].as_str().unwrap()), (400, "use_dpop_nonce"));
 }
+
+#[tokio::test]
+async fn an_issuer_with_a_path_is_nested_and_its_well_known_documents_sit_at_the_root() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicI64;
+    let clock = Arc::new(AtomicI64::new(START));
+    let store = kakehashi_storage_sqlite::SqliteStore::open_in_memory()
+        .await
+        .unwrap();
+    let mut state = state_for(store, Profile::Jp, &test_kek(), clock, Default::default()).await;
+    state.identity.credential_issuer = format!("{ISSUER}/jp");
+    assert_eq!(kakehashi_http_issuer::issuer_path(&state), "/jp");
+    let app = axum::Router::new()
+        .nest("/jp", kakehashi_http_issuer::router(state.clone()))
+        .merge(kakehashi_http_issuer::well_known_router(state));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let get = |p: &str| reqwest::get(format!("{base}{p}"));
+    let v: serde_json::Value = get("/.well-known/openid-credential-issuer/jp")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["credential_endpoint"], format!("{ISSUER}/jp/credential"));
+    let v: serde_json::Value = get("/.well-known/oauth-authorization-server/jp")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["issuer"], format!("{ISSUER}/jp"));
+    assert_eq!(
+        get("/.well-known/jwt-vc-issuer/jp").await.unwrap().status(),
+        200
+    );
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/jp/nonce"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    task.abort();
+}
