@@ -5,7 +5,7 @@ use kakehashi_core::UnixTime;
 use kakehashi_crypto::Signer as _;
 use kakehashi_crypto_aws_lc::jwe::{self, ContentEncryption, EncryptOptions};
 use kakehashi_oid4vci::proof::did_jwk_of;
-use kakehashi_oid4vp::matching::CredentialMatch;
+use kakehashi_oid4vp::matching::{CredentialMatch, match_credential};
 use kakehashi_oid4vp::request::{
     ClientId, RequestUri, RequestUriMethod, RequestUriPost, ResponseMode, STATIC_AUDIENCE,
     WalletRequestContext, san_dns_names, verify_request_object,
@@ -303,6 +303,21 @@ impl<S: Store + Clone> Wallet<S> {
                 ));
             }
             let credential = self.credential(&item.credential_id).await?;
+            // The consent is data from the caller: what it says is disclosed must be exactly
+            // what this credential must disclose for this query.
+            let query = pending
+                .request()
+                .request()
+                .dcql_query
+                .credential(query_id)
+                .ok_or_else(|| WalletError::InvalidInput(format!("unknown query {query_id:?}")))?;
+            let held = display::held(&credential, &provider)?;
+            let expected = match_credential(query, &held, 0).map(|c| c.disclosed);
+            if expected.as_ref() != Some(&m.disclosed) {
+                return Err(WalletError::InvalidInput(
+                    "the consent does not match the request".into(),
+                ));
+            }
             let presentation = self
                 .present_one(&credential, &m.disclosed, &nonce, &audience, now, &provider)
                 .await?;

@@ -383,6 +383,22 @@ async fn direct_post_in_clear_and_consent_expiry() {
     )
     .await;
     let consent = wallet.prepare_presentation(&uri).await.unwrap();
+    // A consent edited to point at another credential is refused.
+    let mut swapped = serde_json::to_value(&consent).unwrap();
+    let other = wallet
+        .credentials()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.format == "jwt_vc_json")
+        .unwrap();
+    swapped["items"][0]["credential_id"] = other.id.into();
+    assert!(matches!(
+        wallet
+            .present(serde_json::from_value(swapped).unwrap(), Choice::Accept)
+            .await,
+        Err(WalletError::InvalidInput(_))
+    ));
     let mut late = consent.clone();
     late.prepared_at = kakehashi_core::UnixTime(late.prepared_at.seconds() - 3600);
     assert!(matches!(
