@@ -37,7 +37,7 @@ pub use handlers::{CreateSession, Flow};
 pub use state::{
     AccessCertificate, ClientIdScheme, Clock, DEFAULT_FONT_PATH, DEFAULT_TEMPLATES,
     RequestTemplate, TrustSnapshot, VerifierConfig, VerifierState, parse_templates,
-    refresh_trusted_lists, spawn_trusted_list_refresh, system_clock,
+    refresh_trusted_lists, spawn_session_purge, spawn_trusted_list_refresh, system_clock,
 };
 
 /// The verifier's routes, mounted at the root of `VerifierConfig::public_url`. Bodies above

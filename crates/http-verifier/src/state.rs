@@ -512,3 +512,24 @@ pub fn spawn_trusted_list_refresh<S: Send + Sync + Clone + 'static>(
         }
     })
 }
+
+/// Deletes expired verifier sessions (and their sealed keys and results) every `every`.
+pub fn spawn_session_purge<S: kakehashi_storage::Store + Clone + 'static>(
+    state: VerifierState<S>,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            match state
+                .store
+                .purge_expired_verifier_sessions(state.now())
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(purged = n, "expired verifier sessions purged"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "verifier session purge failed"),
+            }
+        }
+    })
+}

@@ -645,3 +645,47 @@ fn access_certificate_from_pem() {
     assert_eq!(access.signer.certificate_chain().len(), 2);
     assert!(AccessCertificate::from_pem(&key, "").is_err());
 }
+
+#[tokio::test]
+async fn trusted_lists_load_through_the_fetcher_and_stale_lists_are_refused() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../trust/testdata/fixtures/lists"
+    );
+    let mut config = VerifierConfig::new(PUBLIC);
+    config.fetch.allow_files = true;
+    config.trusted_list_locations = ["eu-lotl", "BE", "JP"]
+        .iter()
+        .map(|n| format!("{dir}/{n}.xml"))
+        .collect();
+    let (kek, _) = KeyEncryptionKey::generate("kek-test").unwrap();
+    let clock = Arc::new(AtomicI64::new(NOW.0));
+    let c = clock.clone();
+    let state = VerifierState::new(
+        SqliteStore::open_in_memory().await.unwrap(),
+        config,
+        parse_templates(kakehashi_http_verifier::DEFAULT_TEMPLATES).unwrap(),
+        AccessCertificate::generate_self_signed("verifier.test").unwrap(),
+        kek,
+        testing::eu_policy(),
+        &[1u8; 32],
+    )
+    .unwrap()
+    .with_clock(Arc::new(move || UnixTime(c.load(Ordering::SeqCst))));
+    assert_eq!(
+        kakehashi_http_verifier::refresh_trusted_lists(&state)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(state.trust_snapshot().lists.len(), 3);
+    // 2027-06-01: the lists are past NextUpdate; a refresh finds nothing newer and fails,
+    // the old lists stay (and the pipeline refuses them as stale).
+    clock.store(1_811_808_000, Ordering::SeqCst);
+    assert!(
+        kakehashi_http_verifier::refresh_trusted_lists(&state)
+            .await
+            .is_err()
+    );
+    assert_eq!(state.trust_snapshot().lists.len(), 3);
+}
