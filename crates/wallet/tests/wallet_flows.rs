@@ -518,3 +518,36 @@ async fn trust_anchors_for_issuers_and_verifiers() {
     let consent = trusting.prepare_presentation(&uri_b).await.unwrap();
     assert!(consent.verifier.trusted);
 }
+
+#[tokio::test]
+async fn same_device_flow_returns_the_verifier_redirect() {
+    let pki = pki();
+    let (wallet, vct, _hs) = stocked_wallet(&pki).await;
+    let (verifier, uri, _h) = start_verifier_with(
+        &pki,
+        VerifierOptions {
+            mode: ResponseMode::DirectPostJwt,
+            query: diploma_query(&vct),
+            certificate_dns: "localhost",
+        },
+        true,
+    )
+    .await;
+    let consent = wallet.prepare_presentation(&uri).await.unwrap();
+    let outcome = wallet.present(consent, Choice::Accept).await.unwrap();
+    let base = uri
+        .split("request_uri=")
+        .nth(1)
+        .map(|r| kakehashi_oid4vp::form::decode_component(r.split('&').next().unwrap()).unwrap())
+        .unwrap()
+        .trim_end_matches("/request")
+        .to_owned();
+    assert_eq!(
+        outcome.redirect_uri.as_deref(),
+        Some(format!("{base}/done#response_code={RESPONSE_CODE}").as_str())
+    );
+    assert!(matches!(
+        verifier.lock().unwrap().clone_view().session,
+        Some(VerifierSession::Verified(_))
+    ));
+}

@@ -880,6 +880,17 @@ pub async fn start_verifier(
     pki: &Pki,
     options: VerifierOptions,
 ) -> (SharedVerifier, String, tokio::task::JoinHandle<()>) {
+    start_verifier_with(pki, options, false).await
+}
+
+pub const RESPONSE_CODE: &str = "rc-091535f699ea575c7937";
+
+/// `same_device`: the session has a `redirect_uri` (`{base}/done`) and a response code.
+pub async fn start_verifier_with(
+    pki: &Pki,
+    options: VerifierOptions,
+    same_device: bool,
+) -> (SharedVerifier, String, tokio::task::JoinHandle<()>) {
     let (tcp, base) = bind().await;
     let key = DecryptionKey::generate().unwrap();
     let signer_key = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
@@ -911,8 +922,8 @@ pub async fn start_verifier(
             dcql_query: DcqlQuery::from_json(&options.query).unwrap(),
             nonce: "verifier-nonce-0123456789abcdef".into(),
             state: "verifier-state-0123456789".into(),
-            redirect_uri: None,
-            response_code: None,
+            redirect_uri: same_device.then(|| format!("{base}/done")),
+            response_code: same_device.then(|| RESPONSE_CODE.to_owned()),
             lifetime_seconds: 600,
         },
         system_now(),
