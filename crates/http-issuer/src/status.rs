@@ -158,9 +158,16 @@ pub(crate) async fn allocate_index<S: Store>(
     state: &IssuerState<S>,
     list_id: &str,
 ) -> Result<u32, IssuerError> {
-    ensure_status_lists(state).await?;
     for _ in 0..RETRIES {
-        let list = read_list(&state.store, list_id).await?;
+        let list = match read_list(&state.store, list_id).await {
+            Ok(l) => l,
+            // First credential on a fresh store: create the lists, then allocate.
+            Err(IssuerError::NotFound(_)) => {
+                ensure_status_lists(state).await?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let mut allocator = IndexAllocator::from_bytes(u64::from(list.size), &list.allocation)
             .map_err(|e| IssuerError::Storage(StorageError::corrupt("status allocation", e)))?;
         let index = allocator
