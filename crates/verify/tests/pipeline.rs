@@ -188,6 +188,82 @@ fn tampered_disclosure_is_refused() {
 }
 
 #[test]
+fn tampered_disclosure_rebound_by_the_holder_is_refused_by_the_digest_check() {
+    // A dishonest holder edits a disclosure and signs a fresh KB-JWT over the result: the
+    // KB-JWT is then valid, and only the issuer's digests catch the forgery.
+    let world = World::eu();
+    let eu = eu_credential();
+    let provider = kakehashi_crypto_aws_lc::provider();
+    let decoded = eu
+        .sd_jwt
+        .decode(&provider, kakehashi_sd_jwt::Limits::DEFAULT)
+        .unwrap();
+    let view = serde_json::Value::Object(decoded.claims().clone());
+    let paths: Vec<_> = NAME
+        .iter()
+        .map(|p| kakehashi_sd_jwt::ClaimPath::from_pointer(p, &view).unwrap())
+        .collect();
+    let presented = eu
+        .sd_jwt
+        .present(
+            &provider,
+            &paths,
+            kakehashi_sd_jwt::Selection::WithDescendants,
+            kakehashi_sd_jwt::Limits::DEFAULT,
+        )
+        .unwrap()
+        .to_compact();
+    let mut parts: Vec<String> = presented.split('~').map(str::to_owned).collect();
+    parts[1] =
+        kakehashi_core::b64::encode(r#"["c2FsdHNhbHRzYWx0","family_name",{"en":"Mallory"}]"#);
+    let forged =
+        kakehashi_sd_jwt::SdJwt::parse(&parts.join("~"), kakehashi_sd_jwt::Limits::DEFAULT)
+            .unwrap()
+            .bind(
+                &provider,
+                &eu.holder,
+                &kakehashi_sd_jwt::KbJwtClaims {
+                    audience: CLIENT_ID.into(),
+                    nonce: NONCE.into(),
+                    issued_at: NOW,
+                },
+                kakehashi_sd_jwt::Limits::DEFAULT,
+            )
+            .unwrap()
+            .to_compact();
+    let err = world
+        .run(FORMAT_SD_JWT_VC, &forged, &fetched_token(&eu.seal, &[]))
+        .unwrap_err();
+    assert!(matches!(err.error, VerifyError::Disclosure(_)), "{err:?}");
+    assert_eq!(err.error.check(), "disclosure");
+}
+
+#[test]
+fn presentation_replayed_into_another_session_is_refused() {
+    // The same presentation posted to a second session (new nonce) is bound to the first.
+    let world = World::eu();
+    let eu = eu_credential();
+    let vp = testing::present_eu(&eu.sd_jwt, &eu.holder, &NAME, CLIENT_ID, NONCE, NOW);
+    assert!(
+        world
+            .run(FORMAT_SD_JWT_VC, &vp, &fetched_token(&eu.seal, &[]))
+            .is_ok()
+    );
+    let mut ctx = world.ctx(NOW);
+    ctx.nonce = "second-session-nonce-0123";
+    let err = verify_presentation(
+        Presented {
+            format: FORMAT_SD_JWT_VC,
+            presentation: &vp,
+        },
+        &fetched_token(&eu.seal, &[]),
+        &ctx,
+    )
+    .unwrap_err();
+    assert_eq!(err.error, VerifyError::NonceMismatch);
+}
+
+#[test]
 fn key_binding_for_another_verifier_is_refused() {
     let world = World::eu();
     let eu = eu_credential();
