@@ -682,3 +682,55 @@ async fn a_bulk_import_killed_half_way_resumes_without_losing_or_repeating_rows(
     assert_eq!(job.rows_done, 300);
     assert!(job.finished_at.is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_issuance_never_shares_a_status_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(AtomicI64::new(START));
+    let store = SqliteStore::open(dir.path().join("issuer.sqlite"))
+        .await
+        .unwrap();
+    let state = state_for(
+        store,
+        Profile::Eu,
+        &test_kek(),
+        clock,
+        IssuerConfig::default(),
+    )
+    .await;
+    upsert_graduate(
+        &state.store,
+        "g-c",
+        diploma(Profile::Eu, "EU-C"),
+        Some(Approval::Approved),
+        state.now(),
+    )
+    .await
+    .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let state = state.clone();
+        tasks.push(tokio::spawn(async move {
+            let keys = [public_of(&signer_key()), public_of(&signer_key())];
+            kakehashi_http_issuer::issue_credentials(&state, "g-c", &keys, None)
+                .await
+                .unwrap()
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let issued = state
+        .store
+        .issued_credentials_for_subject("g-c")
+        .await
+        .unwrap();
+    assert_eq!(issued.len(), 16);
+    let mut indexes: Vec<u32> = issued
+        .iter()
+        .map(|c| c.status.as_ref().unwrap().index)
+        .collect();
+    indexes.sort_unstable();
+    indexes.dedup();
+    assert_eq!(indexes.len(), 16, "every credential has its own index");
+}
