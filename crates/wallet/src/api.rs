@@ -6,6 +6,8 @@
 //! | GET    | `/wallet/api/credentials`                    | → summaries                                    |
 //! | GET    | `/wallet/api/credentials/{id}`               | → summary + claims                             |
 //! | DELETE | `/wallet/api/credentials/{id}`               | → 204                                          |
+//! | POST   | `/wallet/api/credentials/authorize`          | `{offer_uri}` → `{id, authorization_url}`      |
+//! | POST   | `/wallet/api/credentials/authorize/{id}`     | `{code, state}` → stored credentials           |
 //! | POST   | `/wallet/api/presentations/prepare`          | `{request_uri}` → [`ConsentRequest`]           |
 //! | POST   | `/wallet/api/presentations/{id}/confirm`     | → [`PresentationOutcome`]                      |
 //! | POST   | `/wallet/api/presentations/{id}/decline`     | → [`PresentationOutcome`]                      |
@@ -14,7 +16,8 @@
 //! Who the holder is comes from the [`HolderId`] request extension: the sign-in layer (the web
 //! portal's session middleware) inserts it after authenticating the session; without it every
 //! route answers 401. Record ids contain `/`, so they travel percent-encoded in paths.
-//! Pending consents are held in memory per node for `consent_lifetime_seconds`.
+//! Pending consents and authorization code flows are held in memory per node for
+//! `consent_lifetime_seconds` (both are serde values, ready for a shared store).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,13 +32,19 @@ use kakehashi_storage::{PresentationRecord, Store, StoredCredential};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{Choice, ConsentRequest, HolderId, WalletContext, WalletError};
+use kakehashi_core::UnixTime;
+
+use crate::{
+    Choice, ConsentRequest, HolderId, PendingAuthorization, WalletContext, WalletError,
+    random_token,
+};
 
 /// Router state: the shared wallet context and the pending consents.
 #[derive(Debug, Clone)]
 pub struct ApiState<S> {
     context: WalletContext<S>,
     consents: Arc<Mutex<HashMap<String, (HolderId, ConsentRequest)>>>,
+    authorizations: Arc<Mutex<HashMap<String, (HolderId, UnixTime, PendingAuthorization)>>>,
 }
 
 impl<S> ApiState<S> {
@@ -44,6 +53,7 @@ impl<S> ApiState<S> {
         Self {
             context,
             consents: Arc::new(Mutex::new(HashMap::new())),
+            authorizations: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 }
@@ -69,6 +79,11 @@ pub fn router<S: Store + Clone + 'static>(state: ApiState<S>) -> Router {
         .route(
             "/wallet/api/credentials/{id}",
             get(detail::<S>).delete(delete::<S>),
+        )
+        .route("/wallet/api/credentials/authorize", post(authorize::<S>))
+        .route(
+            "/wallet/api/credentials/authorize/{id}",
+            post(finish_authorization::<S>),
         )
         .route("/wallet/api/presentations/prepare", post(prepare::<S>))
         .route("/wallet/api/presentations/{id}/confirm", post(confirm::<S>))
@@ -208,6 +223,62 @@ async fn delete<S: Store + Clone + 'static>(
 ) -> Result<StatusCode, ApiError> {
     state.context.wallet(holder).delete_credential(&id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+struct AuthorizeBody {
+    offer_uri: String,
+}
+
+async fn authorize<S: Store + Clone + 'static>(
+    State(state): State<ApiState<S>>,
+    holder: HolderId,
+    Json(body): Json<AuthorizeBody>,
+) -> Result<Json<Value>, ApiError> {
+    let pending = state
+        .context
+        .wallet(holder.clone())
+        .begin_authorization(&body.offer_uri)
+        .await?;
+    let id = random_token(16)?;
+    let url = pending.authorization_url.clone();
+    let lifetime = state.context.config.consent_lifetime_seconds;
+    let now = state.context.clock.now();
+    if let Ok(mut map) = state.authorizations.lock() {
+        map.retain(|_, (_, at, _)| now.seconds().saturating_sub(at.seconds()) <= lifetime);
+        map.insert(id.clone(), (holder, now, pending));
+    }
+    Ok(Json(json!({"id": id, "authorization_url": url})))
+}
+
+#[derive(Debug, Deserialize)]
+struct FinishBody {
+    code: String,
+    state: String,
+}
+
+async fn finish_authorization<S: Store + Clone + 'static>(
+    State(state): State<ApiState<S>>,
+    holder: HolderId,
+    Path(id): Path<String>,
+    Json(body): Json<FinishBody>,
+) -> Result<Json<Value>, ApiError> {
+    let taken = state
+        .authorizations
+        .lock()
+        .ok()
+        .and_then(|mut m| match m.get(&id) {
+            Some((owner, _, _)) if *owner == holder => m.remove(&id),
+            _ => None,
+        });
+    let (_, _, pending) =
+        taken.ok_or_else(|| WalletError::NotFound(format!("authorization {id}")))?;
+    let got = state
+        .context
+        .wallet(holder)
+        .finish_authorization(pending, &body.code, &body.state)
+        .await?;
+    Ok(Json(Value::Array(got.iter().map(summary).collect())))
 }
 
 #[derive(Debug, Deserialize)]

@@ -156,3 +156,90 @@ async fn web_wallet_api_story() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"], "untrusted_request");
 }
+
+#[tokio::test]
+async fn authorization_code_flow_through_the_api() {
+    let pki = pki();
+    let (_, context) = wallet(&pki).await;
+    let app = router(ApiState::new(context)).layer(Extension(HolderId::new("hana").unwrap()));
+    let (issuer, _h) = start_issuer(
+        &pki,
+        IssuerOptions {
+            authorization_code: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let offer = offer_by_value(&issuer);
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/wallet/api/credentials/receive",
+        Some(json!({"offer_uri": offer})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"], "authorization_required");
+    let (status, started) = call(
+        &app,
+        "POST",
+        "/wallet/api/credentials/authorize",
+        Some(json!({"offer_uri": offer})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let url = started["authorization_url"].as_str().unwrap();
+    assert!(url.contains("/authorize?client_id="));
+    // The browser comes back with ?code=…&state=… (the state the PAR carried).
+    let finish = format!(
+        "/wallet/api/credentials/authorize/{}",
+        started["id"].as_str().unwrap()
+    );
+    let (status, _) = call(
+        &app,
+        "POST",
+        &finish,
+        Some(json!({"code": AUTHORIZATION_CODE, "state": "forged"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A pending flow is used once, even after a failure.
+    let (status, _) = call(
+        &app,
+        "POST",
+        &finish,
+        Some(json!({"code": AUTHORIZATION_CODE, "state": "forged"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Again, this time with the state the AS echoes.
+    let (issuer, _h2) = start_issuer(
+        &pki,
+        IssuerOptions {
+            authorization_code: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let (_, started) = call(
+        &app,
+        "POST",
+        "/wallet/api/credentials/authorize",
+        Some(json!({"offer_uri": offer_by_value(&issuer)})),
+    )
+    .await;
+    let state = issuer.lock().unwrap().par_state.clone().unwrap();
+    let (status, got) = call(
+        &app,
+        "POST",
+        &format!(
+            "/wallet/api/credentials/authorize/{}",
+            started["id"].as_str().unwrap()
+        ),
+        Some(json!({"code": AUTHORIZATION_CODE, "state": state})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    assert_eq!(got.as_array().unwrap().len(), 1);
+}

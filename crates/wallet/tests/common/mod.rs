@@ -260,6 +260,8 @@ pub struct IssuerState {
     pub seal: SoftwareSigner,
     pub seal_cert: Vec<u8>,
     pub bad_seal: SoftwareSigner,
+    /// The `state` of the last PAR (what the AS would echo in the redirect).
+    pub par_state: Option<String>,
 }
 
 pub type SharedIssuer = Arc<Mutex<IssuerState>>;
@@ -522,6 +524,7 @@ pub async fn start_issuer(
         seal,
         seal_cert,
         bad_seal,
+        par_state: None,
     }));
     let router = Router::new()
         .route(
@@ -647,6 +650,7 @@ async fn par(State(s): State<SharedIssuer>, body: String) -> Response {
     ) {
         Ok(authorized) => {
             s.flow = Some(IssuanceFlow::Authorized(authorized));
+            s.par_state = request.state.clone();
             (
                 StatusCode::CREATED,
                 axum::Json(json!({"request_uri": "urn:ietf:params:oauth:request_uri:r-0123456789", "expires_in": 60})),
