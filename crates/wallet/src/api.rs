@@ -44,7 +44,15 @@ use crate::{
 pub struct ApiState<S> {
     context: WalletContext<S>,
     consents: Arc<Mutex<HashMap<String, (HolderId, ConsentRequest)>>>,
-    authorizations: Arc<Mutex<HashMap<String, (HolderId, UnixTime, PendingAuthorization)>>>,
+    authorizations: Arc<Mutex<HashMap<String, PendingFlow>>>,
+}
+
+/// An authorization code flow waiting for the user's return.
+#[derive(Debug, Clone)]
+struct PendingFlow {
+    holder: HolderId,
+    started_at: UnixTime,
+    pending: PendingAuthorization,
 }
 
 impl<S> ApiState<S> {
@@ -245,8 +253,15 @@ async fn authorize<S: Store + Clone + 'static>(
     let lifetime = state.context.config.consent_lifetime_seconds;
     let now = state.context.clock.now();
     if let Ok(mut map) = state.authorizations.lock() {
-        map.retain(|_, (_, at, _)| now.seconds().saturating_sub(at.seconds()) <= lifetime);
-        map.insert(id.clone(), (holder, now, pending));
+        map.retain(|_, f| now.seconds().saturating_sub(f.started_at.seconds()) <= lifetime);
+        map.insert(
+            id.clone(),
+            PendingFlow {
+                holder,
+                started_at: now,
+                pending,
+            },
+        );
     }
     Ok(Json(json!({"id": id, "authorization_url": url})))
 }
@@ -268,11 +283,12 @@ async fn finish_authorization<S: Store + Clone + 'static>(
         .lock()
         .ok()
         .and_then(|mut m| match m.get(&id) {
-            Some((owner, _, _)) if *owner == holder => m.remove(&id),
+            Some(f) if f.holder == holder => m.remove(&id),
             _ => None,
         });
-    let (_, _, pending) =
-        taken.ok_or_else(|| WalletError::NotFound(format!("authorization {id}")))?;
+    let pending = taken
+        .ok_or_else(|| WalletError::NotFound(format!("authorization {id}")))?
+        .pending;
     let got = state
         .context
         .wallet(holder)
