@@ -557,6 +557,36 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("registry.requires", "Certificate must have", "証明書の要件"),
     ("registry.grants", "Grants", "付与される区分"),
+    (
+        "registry.req.additional_information",
+        "Additional service information",
+        "追加サービス情報",
+    ),
+    (
+        "registry.req.qualifiers",
+        "Qualifiers on the list",
+        "リスト上の修飾子",
+    ),
+    (
+        "registry.req.qc_statements",
+        "QC statements",
+        "QC ステートメント",
+    ),
+    (
+        "registry.req.policies_any",
+        "One of the certificate policies",
+        "次のいずれかの証明書ポリシー",
+    ),
+    (
+        "registry.req.key_usage_any",
+        "One of the key usages",
+        "次のいずれかの鍵用途",
+    ),
+    (
+        "registry.req.authorised_university",
+        "organizationIdentifier of a university authorised on the JPlist",
+        "JPlist で認可された大学の organizationIdentifier",
+    ),
     ("registry.recognition", "Recognition", "承認の根拠"),
     ("registry.recognition.legal", "Legal", "法的承認"),
     (

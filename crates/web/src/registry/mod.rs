@@ -94,8 +94,8 @@ pub struct RuleView {
     pub scheme: String,
     pub service_type: String,
     pub statuses: Vec<String>,
-    /// Certificate requirements, one line each (QC statements, policies, key usage, …).
-    pub requires: Vec<String>,
+    /// Certificate requirements: (i18n key of the label, values).
+    pub requires: Vec<(&'static str, String)>,
     pub class_en: String,
     pub class_ja: String,
     pub legal: bool,
@@ -164,21 +164,21 @@ impl PolicyView {
                 .iter()
                 .map(|r| {
                     let mut requires = Vec::new();
-                    let mut add = |label: &str, v: &[String]| {
+                    let mut add = |label: &'static str, v: &[String]| {
                         if !v.is_empty() {
-                            requires.push(format!("{label}: {}", v.join(", ")));
+                            requires.push((label, v.join(", ")));
                         }
                     };
-                    add("Additional service information", &r.additional_information);
-                    add("Qualifiers", &r.qualifiers);
-                    add("QC statements", &r.qc_statements);
-                    add("Certificate policy (any)", &r.policies_any);
-                    add("Key usage (any)", &r.key_usage_any);
+                    add(
+                        "registry.req.additional_information",
+                        &r.additional_information,
+                    );
+                    add("registry.req.qualifiers", &r.qualifiers);
+                    add("registry.req.qc_statements", &r.qc_statements);
+                    add("registry.req.policies_any", &r.policies_any);
+                    add("registry.req.key_usage_any", &r.key_usage_any);
                     if r.authorised_university {
-                        requires.push(
-                            "organizationIdentifier of a university authorised on the JPlist"
-                                .into(),
-                        );
+                        requires.push(("registry.req.authorised_university", String::new()));
                     }
                     RuleView {
                         id: r.id.clone(),
@@ -280,6 +280,8 @@ pub struct ListRow {
 /// A service as the template shows it.
 pub struct ServiceRow {
     pub view: ServiceView,
+    /// Granted / accredited (usable), as opposed to withdrawn, suspended, …
+    pub active: bool,
     pub type_short: String,
     pub status_short: String,
     pub status_start: String,
@@ -342,6 +344,9 @@ fn list_row(list: &ListView, now: UnixTime, tr: Tr) -> ListRow {
                 view: s.clone(),
                 type_short: short_uri(&s.service_type, 2),
                 status_short: short_uri(&s.status, 1),
+                active: ["granted", "accredited", "recognisedatnationallevel"]
+                    .iter()
+                    .any(|a| s.status.ends_with(a)),
                 status_start: format_time(s.status_start),
             })
             .collect(),
