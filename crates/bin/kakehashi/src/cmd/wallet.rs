@@ -27,8 +27,8 @@ use clap::{Args, Subcommand};
 use kakehashi_crypto_aws_lc::sealed::KeyEncryptionKey;
 use kakehashi_storage_sqlite::SqliteStore;
 use kakehashi_wallet::{
-    Choice, ConsentRequest, HolderId, SystemClock, Wallet, WalletConfig, WalletContext, WalletHttp,
-    api, default_fetch_config,
+    Choice, ConsentRequest, HolderId, SystemClock, Wallet, WalletConfig, WalletContext,
+    WalletError, WalletHttp, api, default_fetch_config,
 };
 use serde_json::Value;
 
@@ -59,6 +59,14 @@ pub struct CommonArgs {
     /// Trust only this CA certificate (PEM or DER) for TLS, e.g. the pilot's private CA.
     #[arg(long)]
     tls_root: Option<PathBuf>,
+    /// Accept only verifiers whose request-signing chain validates to this certificate
+    /// (PEM or DER; repeatable). Without it the consent shows the verifier as not evaluated.
+    #[arg(long)]
+    verifier_anchor: Vec<PathBuf>,
+    /// Accept only credentials whose issuer x5c chain validates to this certificate (PEM or
+    /// DER; repeatable).
+    #[arg(long)]
+    issuer_anchor: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -92,10 +100,12 @@ pub fn run(command: WalletCommand) -> anyhow::Result<ExitCode> {
         match command {
             WalletCommand::Receive(a) => {
                 let wallet = open(&a.common).await?;
-                let got = wallet
-                    .receive(&a.offer_uri, a.tx_code.as_deref())
-                    .await
-                    .context("receive")?;
+                let got = match wallet.receive(&a.offer_uri, a.tx_code.as_deref()).await {
+                    Err(WalletError::AuthorizationRequired) if std::io::stdin().is_terminal() => {
+                        authorization_code_flow(&wallet, &a.offer_uri).await?
+                    }
+                    other => other.context("receive")?,
+                };
                 print_json(&Value::Array(got.iter().map(api::summary).collect()));
                 Ok(ExitCode::SUCCESS)
             }
@@ -114,6 +124,72 @@ pub fn run(command: WalletCommand) -> anyhow::Result<ExitCode> {
             WalletCommand::Present(a) => present(a).await,
         }
     })
+}
+
+/// The authorization code flow on a terminal: open the URL, paste where the browser landed.
+async fn authorization_code_flow(
+    wallet: &Wallet<SqliteStore>,
+    offer_uri: &str,
+) -> anyhow::Result<Vec<kakehashi_wallet::StoredCredential>> {
+    let pending = wallet
+        .begin_authorization(offer_uri)
+        .await
+        .context("authorization request")?;
+    eprintln!(
+        "Open this URL and log in at the issuer:\n  {}\nThen paste the URL your browser was sent to:",
+        pending.authorization_url
+    );
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let query = line.trim().split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or_default();
+    let parameter = |name: &str| {
+        query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == name).then(|| percent_decode(v))
+        })
+    };
+    let code = parameter("code").context("no code in that URL")?;
+    let state = parameter("state").context("no state in that URL")?;
+    wallet
+        .finish_authorization(pending, &code, &state)
+        .await
+        .context("receive")
+}
+
+/// `%XX` and `+` decoding of one query component.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 3 <= bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 async fn present(args: PresentArgs) -> anyhow::Result<ExitCode> {
@@ -201,13 +277,22 @@ async fn open(args: &CommonArgs) -> anyhow::Result<Wallet<SqliteStore>> {
         Some(path) => WalletHttp::with_tls_roots_only(fetch, &[read_certificate(path)?])?,
         None => WalletHttp::new(fetch)?,
     };
-    let context = WalletContext::new(
-        store,
-        kek,
-        http,
-        Arc::new(SystemClock),
-        WalletConfig::default(),
-    );
+    let anchors = |paths: &[PathBuf]| -> anyhow::Result<Option<Vec<Vec<u8>>>> {
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        paths
+            .iter()
+            .map(|p| read_certificate(p))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map(Some)
+    };
+    let config = WalletConfig {
+        verifier_anchors: anchors(&args.verifier_anchor)?,
+        issuer_anchors: anchors(&args.issuer_anchor)?,
+        ..WalletConfig::default()
+    };
+    let context = WalletContext::new(store, kek, http, Arc::new(SystemClock), config);
     Ok(context.wallet(HolderId::new(args.holder.clone())?))
 }
 
@@ -248,5 +333,51 @@ fn read_certificate(path: &Path) -> anyhow::Result<Vec<u8>> {
         Ok(cert.to_vec())
     } else {
         Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_components_are_decoded() {
+        assert_eq!(percent_decode("a%2Fb+c"), "a/b c");
+        assert_eq!(percent_decode("50%"), "50%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+
+    #[test]
+    fn the_demo_key_file_is_private_and_reused() {
+        if std::env::var_os("KAKEHASHI_KEK").is_some() {
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("kakehashi-wallet-kek-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let first = kek(&dir).unwrap();
+        let second = kek(&dir).unwrap();
+        // Same key: what one seals the other opens.
+        let blob = first.seal(b"secret", "ctx").unwrap();
+        assert_eq!(
+            second
+                .open(
+                    kakehashi_crypto_aws_lc::sealed::SEAL_ALGORITHM,
+                    &blob,
+                    "ctx"
+                )
+                .unwrap()
+                .as_slice(),
+            b"secret"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.join("wallet.kek"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
