@@ -37,11 +37,11 @@ export async function launch({ locale = 'en-GB', viewport = { width: 1280, heigh
 }
 
 let counter = 0;
-/** Saves a full-page screenshot as artifacts/<suite>-<nn>-<name>.png. */
-export async function shot(page, suite, name) {
+/** Saves a screenshot (full page unless told otherwise) as artifacts/<suite>-<nn>-<name>.png. */
+export async function shot(page, suite, name, { fullPage = true } = {}) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   counter += 1;
   const file = path.join(ARTIFACTS, `${suite}-${String(counter).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage });
   return file;
 }

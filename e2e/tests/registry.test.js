@@ -49,9 +49,9 @@ describe('trust registry with the demo lists', () => {
     await page.getByRole('link', { name: '日本語' }).click();
     await page.getByRole('heading', { name: 'トラストレジストリ', level: 1 }).waitFor();
     assert.match(await page.locator('main').innerText(), /有効:残り/);
-    await shot(page, 'registry', 'lists-ja');
+    await shot(page, 'registry', 'lists-ja', { fullPage: false });
     await page.setViewportSize({ width: 390, height: 844 });
-    await shot(page, 'registry', 'lists-phone');
+    await shot(page, 'registry', 'lists-phone', { fullPage: false });
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.close();
   });
