@@ -9,8 +9,8 @@
 //! | POST   | `/wallet/api/credentials/authorize`          | `{offer_uri}` → `{id, authorization_url}`      |
 //! | POST   | `/wallet/api/credentials/authorize/{id}`     | `{code, state}` → stored credentials           |
 //! | POST   | `/wallet/api/presentations/prepare`          | `{request_uri}` → [`ConsentRequest`]           |
-//! | POST   | `/wallet/api/presentations/{id}/confirm`     | → [`PresentationOutcome`]                      |
-//! | POST   | `/wallet/api/presentations/{id}/decline`     | → [`PresentationOutcome`]                      |
+//! | POST   | `/wallet/api/presentations/{id}/confirm`     | → [`crate::PresentationOutcome`]               |
+//! | POST   | `/wallet/api/presentations/{id}/decline`     | → [`crate::PresentationOutcome`]               |
 //! | GET    | `/wallet/api/history`                        | → presentation records                         |
 //!
 //! Who the holder is comes from the [`HolderId`] request extension: the sign-in layer (the web
