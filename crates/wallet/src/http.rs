@@ -209,3 +209,24 @@ pub fn default_fetch_config() -> FetchConfig {
         allow_files: false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_policy() {
+        let strict = WalletHttp::new(default_fetch_config()).unwrap();
+        assert!(strict.check_url("https://issuer.example/x").is_ok());
+        assert!(strict.check_url("http://127.0.0.1:8080/x").is_err());
+        assert!(strict.check_url("file:///etc/passwd").is_err());
+        let pilot = WalletHttp::new(FetchConfig {
+            dangerous_allow_http_loopback: true,
+            ..default_fetch_config()
+        })
+        .unwrap();
+        assert!(pilot.check_url("http://127.0.0.1:8080/x").is_ok());
+        assert!(pilot.check_url("http://localhost/x").is_ok());
+        assert!(pilot.check_url("http://issuer.example/x").is_err());
+    }
+}

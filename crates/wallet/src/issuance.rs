@@ -710,3 +710,21 @@ fn issuer_error(step: &str, r: &HttpResponse) -> WalletError {
         r.status
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_metadata_url_inserts_the_well_known_path() {
+        assert_eq!(
+            as_metadata_url("https://as.example").unwrap(),
+            "https://as.example/.well-known/oauth-authorization-server"
+        );
+        assert_eq!(
+            as_metadata_url("https://as.example/tenant/1/").unwrap(),
+            "https://as.example/.well-known/oauth-authorization-server/tenant/1"
+        );
+        assert!(as_metadata_url("http://as.example").is_none());
+    }
+}

@@ -427,3 +427,17 @@ pub(crate) fn random_token(n: usize) -> Result<String, WalletError> {
         .map_err(|_| WalletError::Key("randomness unavailable".into()))?;
     Ok(b64::encode(&bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holder_ids_are_safe_prefixes() {
+        assert!(HolderId::new("hana.yamada-01").is_ok());
+        for bad in ["", "a/b", "a b", "../x", &"x".repeat(65)] {
+            assert!(HolderId::new(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(HolderId::new("hana").unwrap().prefix(), "hana/");
+    }
+}
