@@ -252,8 +252,8 @@ pub fn demo_registry(now: UnixTime) -> RegistryView {
     RegistryView::from_set(&set, Some(&policy))
 }
 
-/// What [`ensure_demo_data`] did.
-#[derive(Debug, Default)]
+/// What [`ensure_demo_data`] did. `Debug` hides the password.
+#[derive(Default)]
 pub struct DemoOutcome {
     /// Accounts created now: `(username, university name)`.
     pub created_accounts: Vec<(String, String)>,
@@ -261,6 +261,19 @@ pub struct DemoOutcome {
     pub generated_password: Option<String>,
     /// Graduates created now.
     pub created_graduates: usize,
+}
+
+impl std::fmt::Debug for DemoOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoOutcome")
+            .field("created_accounts", &self.created_accounts)
+            .field(
+                "generated_password",
+                &self.generated_password.as_ref().map(|_| "<redacted>"),
+            )
+            .field("created_graduates", &self.created_graduates)
+            .finish()
+    }
 }
 
 /// Creates the registrar accounts and demo graduates that do not exist yet. Idempotent: a
@@ -396,6 +409,43 @@ mod tests {
         let stale = demo_registry(later);
         assert!(stale.lists.is_empty());
         assert_eq!(stale.failures.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn demo_data_is_created_once_and_keeps_its_password() {
+        use kakehashi_storage::PortalStore as _;
+        let store = kakehashi_storage_sqlite::SqliteStore::open_in_memory()
+            .await
+            .unwrap();
+        let universities = demo_universities().unwrap();
+        let now = UnixTime(1_795_000_000);
+        let first = ensure_demo_data(&store, &universities, None, now)
+            .await
+            .unwrap();
+        assert_eq!(first.created_accounts.len(), 2);
+        assert_eq!(first.created_graduates, 6);
+        let password = first.generated_password.clone().unwrap();
+        let hash = store
+            .registrar_user("registrar@morinomiyako.example")
+            .await
+            .unwrap()
+            .password_hash;
+        let second = ensure_demo_data(&store, &universities, Some("other"), now)
+            .await
+            .unwrap();
+        assert!(second.created_accounts.is_empty() && second.generated_password.is_none());
+        assert_eq!(second.created_graduates, 0);
+        let after = store
+            .registrar_user("registrar@morinomiyako.example")
+            .await
+            .unwrap()
+            .password_hash;
+        assert_eq!(hash, after, "a restart never changes the password");
+        assert!(password.len() >= 16);
+        assert!(
+            !format!("{first:?}").contains(&password),
+            "no password in Debug"
+        );
     }
 
     #[test]
