@@ -551,3 +551,33 @@ async fn same_device_flow_returns_the_verifier_redirect() {
         Some(VerifierSession::Verified(_))
     ));
 }
+
+#[tokio::test]
+async fn jwt_vc_json_is_presented_as_a_vp_jwt() {
+    let pki = pki();
+    let (wallet, _vct, _hs) = stocked_wallet(&pki).await;
+    let (verifier, uri, _h) = start_verifier(
+        &pki,
+        VerifierOptions {
+            mode: ResponseMode::DirectPostJwt,
+            query: json!({"credentials": [{"id": "transcript", "format": "jwt_vc_json",
+                "meta": {"type_values": [["VerifiableCredential", "KakehashiTranscript"]]},
+                "claims": [{"path": ["credentialSubject", "name"]}]}]}),
+            certificate_dns: "localhost",
+        },
+    )
+    .await;
+    let consent = wallet.prepare_presentation(&uri).await.unwrap();
+    assert_eq!(consent.items[0].format, "jwt_vc_json");
+    assert_eq!(consent.items[0].claims[0].value, "Yamada Hana");
+    let outcome = wallet.present(consent, Choice::Accept).await.unwrap();
+    assert!(outcome.presented);
+    let v = verifier.lock().unwrap().clone_view();
+    let Some(VerifierSession::Verified(verified)) = &v.session else {
+        panic!("verifier session: {:?}", v.session)
+    };
+    assert_eq!(
+        verified.credentials[0].presentation.claims["credentialSubject"]["name"],
+        "Yamada Hana"
+    );
+}
