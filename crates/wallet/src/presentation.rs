@@ -66,8 +66,11 @@ pub struct ConsentItem {
     pub format: String,
     /// Its display data.
     pub display: Value,
-    /// Exactly what would be disclosed.
+    /// The claims the verifier asked for.
     pub claims: Vec<DisclosedClaim>,
+    /// True when the format has no selective disclosure (`jwt_vc_json`): the verifier then
+    /// receives the whole credential, not only `claims`. The consent screen must say so.
+    pub whole_credential: bool,
 }
 
 /// What the holder is asked to approve. A serde value: the web wallet keeps it between the
@@ -219,6 +222,7 @@ impl<S: Store + Clone> Wallet<S> {
             items.push(ConsentItem {
                 query_id: query_id.clone(),
                 credential_id: credential.id.clone(),
+                whole_credential: credential.format != SD_JWT_VC,
                 format: credential.format.clone(),
                 display: credential.display.clone(),
                 claims,

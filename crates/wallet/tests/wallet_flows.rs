@@ -269,6 +269,7 @@ async fn credential_sets_pick_the_diploma_and_disclose_exactly_the_requested_cla
     let item = &consent.items[0];
     assert_eq!(item.query_id, "diploma");
     assert_eq!(item.format, "dc+sd-jwt");
+    assert!(!item.whole_credential);
     let paths: Vec<Value> = item.claims.iter().map(|c| c.path.clone()).collect();
     assert_eq!(paths, [json!(["degree", "title"]), json!(["family_name"])]);
     assert_eq!(item.claims[1].value, "Yamada");
@@ -569,6 +570,10 @@ async fn jwt_vc_json_is_presented_as_a_vp_jwt() {
     .await;
     let consent = wallet.prepare_presentation(&uri).await.unwrap();
     assert_eq!(consent.items[0].format, "jwt_vc_json");
+    assert!(
+        consent.items[0].whole_credential,
+        "no selective disclosure: said so"
+    );
     assert_eq!(consent.items[0].claims[0].value, "Yamada Hana");
     let outcome = wallet.present(consent, Choice::Accept).await.unwrap();
     assert!(outcome.presented);

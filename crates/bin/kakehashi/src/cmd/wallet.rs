@@ -244,6 +244,11 @@ fn summary(consent: &ConsentRequest) -> String {
             .or_else(|| item.display["name"]["ja"].as_str())
             .unwrap_or(&item.format);
         out.push_str(&format!("  from {name} [{}]:\n", item.credential_id));
+        if item.whole_credential {
+            out.push_str(
+                "    (this format has no selective disclosure: the WHOLE credential is shared)\n",
+            );
+        }
         for c in &item.claims {
             let label = c
                 .label
