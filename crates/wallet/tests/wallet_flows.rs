@@ -586,3 +586,25 @@ async fn jwt_vc_json_is_presented_as_a_vp_jwt() {
         "Yamada Hana"
     );
 }
+
+#[tokio::test]
+async fn open_badge_display_uses_the_achievement_name() {
+    let pki = pki();
+    let (issuer, _h) = start_issuer(
+        &pki,
+        IssuerOptions {
+            format: "ob3",
+            ..Default::default()
+        },
+    )
+    .await;
+    let (wallet, _) = wallet(&pki).await;
+    let got = wallet
+        .receive(&offer_by_value(&issuer), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        got[0].display["name"]["en"],
+        "Master of Engineering (Information Sciences)"
+    );
+}

@@ -282,6 +282,12 @@ pub fn issuer_metadata(base: &str, options: &IssuerOptions) -> CredentialIssuerM
                 "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": ["ES256"]}},
                 "credential_metadata": {"display": [{"name": "Diploma", "locale": "en"}, {"name": "学位記", "locale": "ja"}]}
             },
+            "ob3_jwt": {
+                "format": "jwt_vc_json",
+                "credential_definition": {"type": ["VerifiableCredential", "OpenBadgeCredential"]},
+                "cryptographic_binding_methods_supported": ["did:jwk"],
+                "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": ["ES256"]}}
+            },
             "badge_jwt": {
                 "format": "jwt_vc_json",
                 "credential_definition": {"type": ["VerifiableCredential", "KakehashiTranscript"]},
@@ -425,6 +431,29 @@ fn sign_credentials(
     };
     keys.iter()
         .map(|k| match state.options.format {
+            "ob3" => {
+                let vc = json!({
+                    "@context": ["https://www.w3.org/ns/credentials/v2",
+                                 "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+                    "id": "urn:uuid:5f3c0d8e-6a57-4c1e-9a40-3b1f7c2d9e11",
+                    "type": ["VerifiableCredential", "OpenBadgeCredential"],
+                    "name": "Master of Engineering",
+                    "issuer": {"id": state.base, "type": ["Profile"], "name": "Kakehashi University"},
+                    "validFrom": "2026-03-25T10:00:00+09:00",
+                    "credentialSubject": {
+                        "id": did_jwk_of(&k.key),
+                        "type": ["AchievementSubject"],
+                        "achievement": {
+                            "id": "https://kakehashi.example/programmes/meng",
+                            "type": ["Achievement"],
+                            "name": "Master of Engineering (Information Sciences)",
+                            "description": "Two-year master's programme.",
+                            "criteria": {"narrative": "30 credits and a thesis."}
+                        }
+                    }
+                });
+                Value::String(kakehashi_vc_jose::issue_vc_jwt(&vc, signer, Map::new()).unwrap())
+            }
             "jwt_vc_json" => {
                 let vc = json!({
                     "@context": ["https://www.w3.org/ns/credentials/v2"],
@@ -480,10 +509,10 @@ pub async fn start_issuer(
         .unwrap()
         .with_certificate_chain(vec![cert]);
     let metadata = issuer_metadata(&base, &options);
-    let configuration = if options.format == "jwt_vc_json" {
-        "badge_jwt"
-    } else {
-        "diploma_sd_jwt"
+    let configuration = match options.format {
+        "jwt_vc_json" => "badge_jwt",
+        "ob3" => "ob3_jwt",
+        _ => "diploma_sd_jwt",
     };
     let (offered, offer) = Offered::new(
         NewOffer {
