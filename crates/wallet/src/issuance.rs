@@ -345,39 +345,54 @@ impl<S: Store + Clone> Wallet<S> {
         } else {
             Vec::new()
         };
-        if binding && let Some(nonce_url) = &issuer.nonce_endpoint {
-            let r = self.http().post_json(nonce_url, None, &[]).await?;
-            if !r.is_success() {
-                return Err(issuer_error("nonce", &r));
+        // A c_nonce can expire between /nonce and /credential: on `invalid_nonce` fetch a
+        // fresh one and prove again, once.
+        let mut attempt = 0;
+        let (response, now) = loop {
+            if binding && let Some(nonce_url) = &issuer.nonce_endpoint {
+                let r = self.http().post_json(nonce_url, None, &[]).await?;
+                if !r.is_success() {
+                    return Err(issuer_error("nonce", &r));
+                }
+                let nonce: NonceResponse = serde_json::from_slice(&r.body)
+                    .map_err(|e| WalletError::Issuer(format!("nonce response: {e}")))?;
+                token = token.nonce_received(nonce);
             }
-            let nonce: NonceResponse = serde_json::from_slice(&r.body)
-                .map_err(|e| WalletError::Issuer(format!("nonce response: {e}")))?;
-            token = token.nonce_received(nonce);
-        }
-        let now = self.now();
-        let proofs = keys
-            .iter()
-            .map(|k| {
-                create_jwt_proof(
-                    k,
-                    &ProofClaims {
-                        credential_issuer: &issuer.credential_issuer,
-                        client_id,
-                        nonce: token.c_nonce(),
-                        iat: now,
-                    },
-                    ProofKeyReference::Jwk,
-                )
-                .map_err(|e| WalletError::Key(e.to_string()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let request = token
-            .credential_request(&target, proofs, now)
-            .map_err(|e| WalletError::Issuer(e.to_string()))?;
-        let body = request.to_json();
-        let response = self
-            .resource_post(&token, &issuer.credential_endpoint, &body, dpop, nonces)
-            .await?;
+            let now = self.now();
+            let proofs = keys
+                .iter()
+                .map(|k| {
+                    create_jwt_proof(
+                        k,
+                        &ProofClaims {
+                            credential_issuer: &issuer.credential_issuer,
+                            client_id,
+                            nonce: token.c_nonce(),
+                            iat: now,
+                        },
+                        ProofKeyReference::Jwk,
+                    )
+                    .map_err(|e| WalletError::Key(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let request = token
+                .credential_request(&target, proofs, now)
+                .map_err(|e| WalletError::Issuer(e.to_string()))?;
+            let body = request.to_json();
+            let response = self
+                .resource_post(&token, &issuer.credential_endpoint, &body, dpop, nonces)
+                .await?;
+            if attempt == 0
+                && binding
+                && issuer.nonce_endpoint.is_some()
+                && response.status == 400
+                && response.oauth_error().as_deref() == Some("invalid_nonce")
+            {
+                attempt += 1;
+                continue;
+            }
+            break (response, now);
+        };
         if response.status != 200 && response.status != 202 {
             return Err(issuer_error("credential", &response));
         }

@@ -608,3 +608,23 @@ async fn open_badge_display_uses_the_achievement_name() {
         "Master of Engineering (Information Sciences)"
     );
 }
+
+#[tokio::test]
+async fn an_expired_c_nonce_is_replaced_once() {
+    let pki = pki();
+    let (issuer, _h) = start_issuer(
+        &pki,
+        IssuerOptions {
+            stale_first_nonce: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let (wallet, _) = wallet(&pki).await;
+    let got = wallet
+        .receive(&offer_by_value(&issuer), None)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(issuer.lock().unwrap().nonces_issued, 2);
+}

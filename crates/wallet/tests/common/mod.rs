@@ -229,6 +229,8 @@ pub struct IssuerOptions {
     pub format: &'static str,
     /// Offer the authorization code grant (PAR + PKCE) instead of a pre-authorized code.
     pub authorization_code: bool,
+    /// The first c_nonce handed out is forgotten at once (as if it expired).
+    pub stale_first_nonce: bool,
 }
 
 impl Default for IssuerOptions {
@@ -240,6 +242,7 @@ impl Default for IssuerOptions {
             require_dpop_nonce: false,
             format: "dc+sd-jwt",
             authorization_code: false,
+            stale_first_nonce: false,
         }
     }
 }
@@ -253,6 +256,7 @@ pub struct IssuerState {
     pub flow: Option<IssuanceFlow>,
     pub offer_json: Value,
     pub c_nonces: Vec<String>,
+    pub nonces_issued: usize,
     pub dpop_nonce: String,
     pub dpop_nonce_refusals: usize,
     pub notifications: Vec<String>,
@@ -546,6 +550,7 @@ pub async fn start_issuer(
         flow: Some(IssuanceFlow::Offered(offered)),
         offer_json: serde_json::to_value(&offer).unwrap(),
         c_nonces: vec![],
+        nonces_issued: 0,
         dpop_nonce: "server-dpop-nonce-1".into(),
         dpop_nonce_refusals: 0,
         notifications: vec![],
@@ -692,8 +697,11 @@ async fn par(State(s): State<SharedIssuer>, body: String) -> Response {
 
 async fn nonce(State(s): State<SharedIssuer>) -> Response {
     let mut s = s.lock().unwrap();
-    let n = format!("c-nonce-{}", s.c_nonces.len() + 1);
-    s.c_nonces.push(n.clone());
+    s.nonces_issued += 1;
+    let n = format!("c-nonce-{}", s.nonces_issued);
+    if !(s.options.stale_first_nonce && s.nonces_issued == 1) {
+        s.c_nonces.push(n.clone());
+    }
     (
         [("cache-control", "no-store")],
         axum::Json(json!({"c_nonce": n})),
