@@ -275,3 +275,42 @@ fn verifies_a_reference_vector() {
     );
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn vc_flag_refuses_a_plain_sd_jwt() {
+    let dir = workdir("vc-flag");
+    let issuer = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
+    let issuer_priv = write(&dir, "issuer.jwk", &issuer.to_private_jwk().unwrap());
+    let issuer_pub = write(&dir, "issuer.pub.jwk", &issuer.public_jwk().to_json());
+    let claims = write(
+        &dir,
+        "claims.json",
+        &json!({"iss": "https://uni.example", "given_name": "Eva"}),
+    );
+    let plain = stdout(&kakehashi(
+        &[
+            "sd-jwt",
+            "issue",
+            "--issuer-key",
+            &issuer_priv,
+            "--claims",
+            &claims,
+            "--sd",
+            "/given_name",
+        ],
+        None,
+    ));
+    // Without --vc a plain SD-JWT verifies as such; with --vc it is not an SD-JWT VC.
+    let ok = kakehashi(
+        &["sd-jwt", "verify", "--issuer-key", &issuer_pub, "-"],
+        Some(&plain),
+    );
+    assert_eq!(ok.status.code(), Some(0));
+    let refused = kakehashi(
+        &["sd-jwt", "verify", "--vc", "--issuer-key", &issuer_pub, "-"],
+        Some(&plain),
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let reason = String::from_utf8_lossy(&refused.stderr);
+    assert!(reason.to_lowercase().contains("typ"), "{reason}");
+}

@@ -134,6 +134,10 @@ pub struct VerifyArgs {
     /// Accept the legacy SD-JWT VC typ vc+sd-jwt.
     #[arg(long)]
     legacy_typ: bool,
+    /// Require an SD-JWT VC: a credential of any other typ is rejected instead of being
+    /// verified as a plain SD-JWT.
+    #[arg(long)]
+    vc: bool,
     /// Type Metadata file(s) for the credential's vct (and types it extends); enforces the
     /// claims' sd rules. Repeat.
     #[arg(long, value_name = "FILE")]
@@ -342,7 +346,8 @@ fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
         .to_ascii_lowercase();
     let is_vc = typ.ends_with("dc+sd-jwt")
         || (a.legacy_typ && typ.ends_with("vc+sd-jwt"))
-        || !a.type_metadata.is_empty();
+        || !a.type_metadata.is_empty()
+        || a.vc;
     if !is_vc {
         let key = match issuer_key {
             IssuerKey::Jwk(k) => k.clone(),
