@@ -1,5 +1,5 @@
-//! The store traits over sqlx. This file is shared verbatim by the SQLite and PostgreSQL crates
-//! (a test in `kakehashi-storage-postgres` checks the two copies are identical): queries use
+//! The store traits over sqlx, for both backends: `kakehashi-storage-postgres` compiles this same
+//! file (`#[path]`) against its own driver types. Queries use
 //! `$N` parameters, `RETURNING`, `ON CONFLICT` and `TRUE`/`FALSE`, which both databases accept,
 //! and the crate root names the driver as `Db` / `DbRow` and the store as `Backend`.
 //!
