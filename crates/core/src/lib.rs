@@ -8,6 +8,7 @@
 #![deny(clippy::as_conversions)]
 
 pub mod b64;
+pub mod form;
 pub mod json;
 pub mod lang;
 pub mod time;
