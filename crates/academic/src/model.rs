@@ -85,34 +85,18 @@ impl LegalIdentifier {
     }
 }
 
-/// A Japanese Corporate Number (法人番号): 13 digits, the first a check digit.
+/// A Japanese Corporate Number (法人番号): 13 digits, the first a check digit
+/// ([`kakehashi_core::jp::check_corporate_number`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct CorporateNumber(String);
 
 impl CorporateNumber {
-    /// Parses and checks the check digit (National Tax Agency rule: check = 9 − (Σ Pn×Qn mod 9),
-    /// n counted from the lowest of the 12 base digits, Qn = 1 for odd n and 2 for even n).
+    /// Parses and checks the check digit.
     pub fn parse(text: &str) -> Result<Self, AcademicError> {
-        let err = || AcademicError::CorporateNumber(text.chars().take(20).collect());
-        let digits: Vec<u32> = text
-            .chars()
-            .map(|c| c.to_digit(10))
-            .collect::<Option<_>>()
-            .ok_or_else(err)?;
-        if digits.len() != 13 {
-            return Err(err());
-        }
-        let sum: u32 = digits[1..]
-            .iter()
-            .rev()
-            .enumerate()
-            .map(|(i, d)| if i % 2 == 0 { *d } else { d * 2 })
-            .sum();
-        if digits[0] != 9 - sum % 9 {
-            return Err(err());
-        }
-        Ok(Self(text.to_owned()))
+        kakehashi_core::jp::check_corporate_number(text)
+            .map(|_| Self(text.to_owned()))
+            .map_err(|_| AcademicError::CorporateNumber(text.chars().take(20).collect()))
     }
 
     /// The 13 digits.
@@ -127,25 +111,17 @@ impl<'de> Deserialize<'de> for CorporateNumber {
     }
 }
 
-/// A MEXT school code (学校コード): a school-type letter (A kindergarten … F university, G
-/// college of technology, H specialised training college) followed by 12 digits. The check
-/// digit's algorithm is not published in a form we can cite, so only the form is checked.
+/// A MEXT school code (学校コード), shape-checked by [`kakehashi_core::jp::check_school_code`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct SchoolCode(String);
 
 impl SchoolCode {
-    /// Parses the form.
+    /// Parses the form (see [`kakehashi_core::jp::check_school_code`]).
     pub fn parse(text: &str) -> Result<Self, AcademicError> {
-        let mut chars = text.chars();
-        let ok = chars.next().is_some_and(|c| ('A'..='H').contains(&c))
-            && text.len() == 13
-            && chars.all(|c| c.is_ascii_digit());
-        if ok {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(AcademicError::SchoolCode(text.chars().take(20).collect()))
-        }
+        kakehashi_core::jp::check_school_code(text)
+            .map(|()| Self(text.to_owned()))
+            .map_err(|_| AcademicError::SchoolCode(text.chars().take(20).collect()))
     }
 
     /// The code.

@@ -9,6 +9,7 @@
 
 pub mod b64;
 pub mod form;
+pub mod jp;
 pub mod json;
 pub mod lang;
 pub mod time;

@@ -84,25 +84,9 @@ impl CorporateNumber {
     /// Parses and checks the check digit: `9 - (Σ Pn·Qn mod 9)`, Pn the n-th digit from the
     /// right of the 12-digit base, Qn 1 for odd n and 2 for even n (NTA specification).
     pub fn parse(text: &str) -> Result<Self, TrustError> {
-        let bad = || TrustError::CorporateNumber(text.chars().take(20).collect());
-        let bytes = text.as_bytes();
-        if bytes.len() != 13 || !bytes.iter().all(u8::is_ascii_digit) {
-            return Err(bad());
-        }
-        let mut digits = [0u8; 13];
-        for (d, b) in digits.iter_mut().zip(bytes) {
-            *d = b - b'0';
-        }
-        let sum: u32 = digits[1..]
-            .iter()
-            .rev()
-            .enumerate()
-            .map(|(i, d)| u32::from(*d) * if i % 2 == 0 { 1 } else { 2 })
-            .sum();
-        if u32::from(digits[0]) != 9 - sum % 9 {
-            return Err(bad());
-        }
-        Ok(CorporateNumber(digits))
+        kakehashi_core::jp::check_corporate_number(text)
+            .map(CorporateNumber)
+            .map_err(|_| TrustError::CorporateNumber(text.chars().take(20).collect()))
     }
 
     /// The 13 digits.
@@ -121,28 +105,12 @@ pub struct SchoolCode(String);
 impl SchoolCode {
     /// Checks the shape.
     pub fn parse(text: &str) -> Result<Self, TrustError> {
-        let bad = |why: &str| TrustError::InvalidValue {
-            element: "school code",
-            reason: format!("{:?}: {why}", text.chars().take(20).collect::<String>()),
-        };
-        let b = text.as_bytes();
-        if b.len() != 13 {
-            return Err(bad("not 13 characters"));
-        }
-        if !(b'A'..=b'H').contains(&b[0]) {
-            return Err(bad("school type must be A-H"));
-        }
-        if !(b'1'..=b'3').contains(&b[1]) {
-            return Err(bad("establisher must be 1, 2 or 3"));
-        }
-        if !b[2..].iter().all(u8::is_ascii_digit) {
-            return Err(bad("digits expected after the type and establisher"));
-        }
-        let prefecture = u32::from(b[2] - b'0') * 10 + u32::from(b[3] - b'0');
-        if !(1..=47).contains(&prefecture) {
-            return Err(bad("prefecture code must be 01-47"));
-        }
-        Ok(SchoolCode(text.to_owned()))
+        kakehashi_core::jp::check_school_code(text)
+            .map(|()| SchoolCode(text.to_owned()))
+            .map_err(|why| TrustError::InvalidValue {
+                element: "school code",
+                reason: format!("{:?}: {why}", text.chars().take(20).collect::<String>()),
+            })
     }
 
     /// The code.
