@@ -282,6 +282,12 @@ fn row_to_diploma<'a>(get: &dyn Fn(&str) -> Option<&'a str>, body: &AwardingBody
             ));
         }
     };
+    // Dates are checked here so the error names the column that is wrong.
+    for column in ["award_date", "birth_date"] {
+        if let Some(v) = get(column) {
+            crate::model::check_date(v).map_err(|e| col_err(column, e.to_string()))?;
+        }
+    }
     let diploma = Diploma {
         holder: Holder {
             family_name,
@@ -310,7 +316,6 @@ fn row_to_diploma<'a>(get: &dyn Fn(&str) -> Option<&'a str>, body: &AwardingBody
 
 fn error_column(e: &AcademicError) -> Option<String> {
     let c = match e {
-        AcademicError::Date(_) => "award_date or birth_date",
         AcademicError::UnknownQualification(_) => "degree",
         AcademicError::EqfLevel(_) => "eqf_level",
         AcademicError::IscedField(_) => "isced_field",
@@ -375,7 +380,7 @@ mod tests {
         assert_eq!(
             summary,
             [
-                (2, Some("award_date or birth_date")),
+                (2, Some("award_date")),
                 (3, Some("degree")),
                 (4, Some("credits")),
                 (6, Some("diploma_number"))
