@@ -467,6 +467,39 @@ impl Pilot {
         Ok((state, nonce))
     }
 
+    /// A fresh session at `side`'s verifier, the EU diploma presented with `pointers` and a
+    /// KB-JWT made for `audience`.
+    async fn present_eu_to(
+        &self,
+        vc: &kakehashi_sd_jwt::SdJwt,
+        pointers: &[&str],
+        side: Side,
+        audience: &str,
+    ) -> Result<Outcome, PilotError> {
+        let (state, nonce) = self.new_session().await?;
+        let p = issue::present_eu(vc, &self.holder, pointers, audience, &nonce, self.now)?;
+        self.session(side, "dc+sd-jwt", &p, &state, &nonce, None)
+            .await
+    }
+
+    /// A fresh session at `side`'s verifier (with `lists` instead of its own when given), the
+    /// Japanese diploma presented as a `vp+jwt` for that verifier.
+    async fn present_jp_to(
+        &self,
+        vc_jwt: &str,
+        side: Side,
+        lists: Option<&[VerifiedTrustedList]>,
+    ) -> Result<Outcome, PilotError> {
+        let audience = match side {
+            Side::Eu => EU_CLIENT,
+            Side::Jp => JP_CLIENT,
+        };
+        let (state, nonce) = self.new_session().await?;
+        let p = issue::present_jp(vc_jwt, &self.holder, audience, &nonce, self.now)?;
+        self.session(side, "jwt_vc_json", &p, &state, &nonce, lists)
+            .await
+    }
+
     async fn scenarios(&mut self) -> Result<Vec<Row>, PilotError> {
         let mut rows = Vec::new();
         macro_rules! scenario {
@@ -490,17 +523,13 @@ impl Pilot {
             "EU diploma → Japanese verifier",
             "accepted, 修士相当",
             {
-                let (state, nonce) = self.new_session().await?;
-                let p = issue::present_eu(
-                    &eu_vc,
-                    &self.holder,
-                    &["/family_name", "/given_name"],
-                    JP_CLIENT,
-                    &nonce,
-                    self.now,
-                )?;
                 match self
-                    .session(Side::Jp, "dc+sd-jwt", &p, &state, &nonce, None)
+                    .present_eu_to(
+                        &eu_vc,
+                        &["/family_name", "/given_name"],
+                        Side::Jp,
+                        JP_CLIENT,
+                    )
                     .await?
                 {
                     Outcome::Accepted(v) => {
@@ -526,12 +555,7 @@ impl Pilot {
             "Japanese diploma → EU verifier",
             "accepted, EQF 7 (advisory)",
             {
-                let (state, nonce) = self.new_session().await?;
-                let p = issue::present_jp(&jp_vc, &self.holder, EU_CLIENT, &nonce, self.now)?;
-                match self
-                    .session(Side::Eu, "jwt_vc_json", &p, &state, &nonce, None)
-                    .await?
-                {
+                match self.present_jp_to(&jp_vc, Side::Eu, None).await? {
                     Outcome::Accepted(v) => {
                         let eqf = v.report().academic.eqf.as_ref();
                         let advisory = eqf.is_some_and(|l| {
@@ -598,11 +622,7 @@ impl Pilot {
             if let Ok(mut board) = self.world.status.lock() {
                 board.jp_revoked.insert(jp_idx);
             }
-            let (state, nonce) = self.new_session().await?;
-            let p = issue::present_jp(&jp_vc, &self.holder, EU_CLIENT, &nonce, self.now)?;
-            let o = self
-                .session(Side::Eu, "jwt_vc_json", &p, &state, &nonce, None)
-                .await?;
+            let o = self.present_jp_to(&jp_vc, Side::Eu, None).await?;
             expect_rejection(&o, &["revoked", "status"])
         });
 
@@ -642,17 +662,8 @@ impl Pilot {
                 Some(status),
                 self.now.saturating_sub(600),
             )?;
-            let (state, nonce) = self.new_session().await?;
-            let p = issue::present_eu(
-                &vc,
-                &self.holder,
-                &["/family_name"],
-                JP_CLIENT,
-                &nonce,
-                self.now,
-            )?;
             let o = self
-                .session(Side::Jp, "dc+sd-jwt", &p, &state, &nonce, None)
+                .present_eu_to(&vc, &["/family_name"], Side::Jp, JP_CLIENT)
                 .await?;
             expect_rejection(&o, &["trust", "chain", "anchor", "issuer"])
         });
@@ -681,11 +692,7 @@ impl Pilot {
                     );
                     lists.push(stale);
                     let (jp_vc2, _) = self.jp_diploma(jp_seal.clone())?;
-                    let (state, nonce) = self.new_session().await?;
-                    let p = issue::present_jp(&jp_vc2, &self.holder, EU_CLIENT, &nonce, self.now)?;
-                    let o = self
-                        .session(Side::Eu, "jwt_vc_json", &p, &state, &nonce, Some(&lists))
-                        .await?;
+                    let o = self.present_jp_to(&jp_vc2, Side::Eu, Some(&lists)).await?;
                     expect_rejection(&o, &["stale", "next update", "nextupdate", "expired"])
                 }
                 _ => (false, "could not prepare the stale list".into()),
@@ -720,17 +727,8 @@ impl Pilot {
 
         // 9. KB-JWT made for another verifier.
         scenario!("Key-binding JWT for another verifier", "rejected (aud)", {
-            let (state, nonce) = self.new_session().await?;
-            let p = issue::present_eu(
-                &eu_vc,
-                &self.holder,
-                &["/family_name"],
-                JP_CLIENT,
-                &nonce,
-                self.now,
-            )?;
             let o = self
-                .session(Side::Eu, "dc+sd-jwt", &p, &state, &nonce, None)
+                .present_eu_to(&eu_vc, &["/family_name"], Side::Eu, JP_CLIENT)
                 .await?;
             expect_rejection(&o, &["aud", "audience"])
         });
