@@ -138,7 +138,7 @@ pub fn demo_universities() -> Result<Vec<University>, WebError> {
                 legal_identifier: LegalIdentifier::CorporateNumber(
                     CorporateNumber::parse("9370005009999").map_err(bad)?,
                 ),
-                school_code: Some(SchoolCode::parse("F199990000001").map_err(bad)?),
+                school_code: Some(SchoolCode::parse("F104190000017").map_err(bad)?),
                 erasmus_code: None,
             },
             registrars: vec!["registrar@morinomiyako.example".into()],
