@@ -4,7 +4,7 @@
 //! signature or digest has exactly one textual form.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
 /// Encodes bytes as base64url without padding.
 pub fn encode(bytes: impl AsRef<[u8]>) -> String {
@@ -14,6 +14,25 @@ pub fn encode(bytes: impl AsRef<[u8]>) -> String {
 /// Decodes base64url without padding; anything else is an error.
 pub fn decode(text: impl AsRef<[u8]>) -> Result<Vec<u8>, DecodeError> {
     URL_SAFE_NO_PAD.decode(text).map_err(|_| DecodeError)
+}
+
+/// Encodes bytes as standard base64 with padding, the form `x5c` certificates and W3C
+/// Subresource Integrity values use (RFC 7515 section 4.1.6).
+pub fn encode_std(bytes: impl AsRef<[u8]>) -> String {
+    STANDARD.encode(bytes)
+}
+
+/// Decodes standard base64 with canonical padding (as `x5c` requires).
+pub fn decode_std(text: impl AsRef<[u8]>) -> Result<Vec<u8>, DecodeError> {
+    STANDARD.decode(text).map_err(|_| DecodeError)
+}
+
+/// Decodes standard base64 whose trailing `=` padding may be missing or present (SRI values
+/// come from `openssl base64` or browsers); the data itself must be canonical.
+pub fn decode_std_lenient(text: &str) -> Result<Vec<u8>, DecodeError> {
+    STANDARD_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .map_err(|_| DecodeError)
 }
 
 /// The input is not canonical base64url without padding.

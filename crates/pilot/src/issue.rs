@@ -65,7 +65,7 @@ pub fn issue_eu(
     let chain: Vec<Value> = seal
         .certificate_chain()
         .iter()
-        .map(|c| std_b64(c).into())
+        .map(|c| b64::encode_std(c).into())
         .collect();
     let mut builder = SdJwtBuilder::sd_jwt_vc(claims, EU_DIPLOMA_VCT)
         .holder_key(holder.clone())
@@ -238,9 +238,4 @@ pub fn bitstring_status_list(
     };
     kakehashi_vc_jose::issue_vc_jwt(&credential.to_json(), seal, Map::new())
         .map_err(|e| err("status vc+jwt", e))
-}
-
-fn std_b64(bytes: &[u8]) -> String {
-    use base64_std::Engine as _;
-    base64_std::engine::general_purpose::STANDARD.encode(bytes)
 }

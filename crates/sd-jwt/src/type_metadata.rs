@@ -265,7 +265,7 @@ pub fn check_integrity(
             "sha512" => HashAlgorithm::Sha512,
             _ => continue,
         };
-        let digest = std_base64_decode(value).ok_or_else(mismatch)?;
+        let digest = b64::decode_std_lenient(value).map_err(|_| mismatch())?;
         candidates.push((alg, digest));
     }
     let strength = |h: HashAlgorithm| h.output_len();
@@ -282,23 +282,6 @@ pub fn check_integrity(
         }
     }
     Err(mismatch())
-}
-
-/// Standard base64, padding optional (SRI values come from `openssl base64` or browsers).
-fn std_base64_decode(text: &str) -> Option<Vec<u8>> {
-    if text.contains(['-', '_']) {
-        return None;
-    }
-    let url: String = text
-        .trim_end_matches('=')
-        .chars()
-        .map(|c| match c {
-            '+' => '-',
-            '/' => '_',
-            c => c,
-        })
-        .collect();
-    b64::decode(url).ok()
 }
 
 /// Type Metadata with its `extends` chain resolved and merged (sections 5.4, 5.5.2, 5.6.5).
