@@ -22,6 +22,22 @@ pub fn read_input(path: Option<&Path>) -> anyhow::Result<Vec<u8>> {
     }
 }
 
+/// The certificates of a PEM file (DER, in file order; a chain is leaf first). A file with no
+/// `CERTIFICATE` block is an error.
+pub fn pem_certificates(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject as _;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let chain: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(&bytes)
+        .map(|c| c.map(|c| c.to_vec()))
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("{} is not a PEM certificate chain", path.display()))?;
+    if chain.is_empty() {
+        anyhow::bail!("{} contains no CERTIFICATE block", path.display());
+    }
+    Ok(chain)
+}
+
 /// Reads a JSON file.
 pub fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -50,4 +66,24 @@ pub fn print_json(value: &serde_json::Value) {
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pem_parsing() {
+        let dir = std::env::temp_dir().join(format!("kakehashi-pem-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("c.pem");
+        std::fs::write(
+            &f,
+            "-----BEGIN CERTIFICATE-----\nAQID\nBA==\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        assert_eq!(pem_certificates(&f).unwrap(), vec![vec![1, 2, 3, 4]]);
+        std::fs::write(&f, "nothing").unwrap();
+        assert!(pem_certificates(&f).is_err());
+    }
 }

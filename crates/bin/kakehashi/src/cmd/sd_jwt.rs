@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow, bail};
-use kakehashi_core::{JsonLimits, b64};
+use kakehashi_core::JsonLimits;
 use kakehashi_crypto::{HashAlgorithm, PublicJwk};
 use kakehashi_crypto_aws_lc::{SoftwareSigner, provider};
 use kakehashi_sd_jwt::type_metadata::{ResolvedTypeMetadata, TypeMetadata, TypeMetadataResolver};
@@ -19,7 +19,7 @@ use kakehashi_sd_jwt::{
 };
 use serde_json::Value;
 
-use super::common::{now_or, print_json, read_input, read_json};
+use super::common::{now_or, pem_certificates, print_json, read_input, read_json};
 
 /// Boxed arguments keep the top-level `Command` enum small.
 #[derive(clap::Subcommand)]
@@ -173,41 +173,6 @@ fn public_key(path: &Path) -> anyhow::Result<PublicJwk> {
         obj.remove("d");
     }
     PublicJwk::from_json(&jwk).with_context(|| format!("{} is not a supported JWK", path.display()))
-}
-
-/// Certificates of a PEM file, DER-decoded.
-fn pem_certificates(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut out = Vec::new();
-    let mut body: Option<String> = None;
-    for line in text.lines().map(str::trim) {
-        match (line, &mut body) {
-            ("-----BEGIN CERTIFICATE-----", None) => body = Some(String::new()),
-            ("-----END CERTIFICATE-----", Some(b)) => {
-                let url: String = b
-                    .trim_end_matches('=')
-                    .chars()
-                    .map(|c| match c {
-                        '+' => '-',
-                        '/' => '_',
-                        c => c,
-                    })
-                    .collect();
-                out.push(
-                    b64::decode(url)
-                        .map_err(|_| anyhow!("{}: bad base64 in PEM", path.display()))?,
-                );
-                body = None;
-            }
-            (l, Some(b)) => b.push_str(l),
-            _ => {}
-        }
-    }
-    if out.is_empty() {
-        bail!("{} contains no CERTIFICATE block", path.display());
-    }
-    Ok(out)
 }
 
 fn issue(a: IssueArgs) -> anyhow::Result<ExitCode> {
@@ -405,24 +370,4 @@ fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
     }
     print_json(&Value::Object(verified.claims().clone()));
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pem_parsing() {
-        let dir = std::env::temp_dir().join(format!("kakehashi-pem-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let f = dir.join("c.pem");
-        std::fs::write(
-            &f,
-            "-----BEGIN CERTIFICATE-----\nAQID\nBA==\n-----END CERTIFICATE-----\n",
-        )
-        .unwrap();
-        assert_eq!(pem_certificates(&f).unwrap(), vec![vec![1, 2, 3, 4]]);
-        std::fs::write(&f, "nothing").unwrap();
-        assert!(pem_certificates(&f).is_err());
-    }
 }

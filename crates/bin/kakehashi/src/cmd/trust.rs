@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, anyhow};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair,
@@ -197,14 +197,7 @@ fn evaluate_cmd(a: &EvaluateArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot read {}", a.policy.display()))?;
     let policy = RecognitionPolicy::from_toml(&policy_text)
         .with_context(|| format!("policy {}", a.policy.display()))?;
-    let chain_pem = read(&a.chain)?;
-    let chain: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(&chain_pem)
-        .map(|c| c.map(|c| c.to_vec()))
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("{} is not a PEM chain", a.chain.display()))?;
-    if chain.is_empty() {
-        bail!("{} holds no certificate", a.chain.display());
-    }
+    let chain = super::common::pem_certificates(&a.chain)?;
     let mut inputs = Vec::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(&a.lists)
         .with_context(|| format!("cannot read directory {}", a.lists.display()))?

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow, bail};
-use kakehashi_core::{JsonLimits, b64};
+use kakehashi_core::JsonLimits;
 use kakehashi_crypto::PublicJwk;
 use kakehashi_crypto_aws_lc::{SoftwareSigner, provider};
 use kakehashi_jose::UnverifiedJws;
@@ -19,7 +19,7 @@ use kakehashi_vc_jose::{
 };
 use serde_json::{Map, Value};
 
-use super::common::{now_or, print_json, read_input, read_json};
+use super::common::{now_or, pem_certificates, print_json, read_input, read_json};
 
 /// The OB 3.0 AchievementCredential JSON Schema (1EdTech validator, draft-04), embedded for
 /// `--open-badges`.
@@ -284,41 +284,6 @@ fn key_set(path: &Path) -> anyhow::Result<Vec<PublicJwk>> {
         .collect()
 }
 
-/// Certificates of a PEM file, DER-decoded.
-fn pem_certificates(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut chain = Vec::new();
-    let mut body: Option<String> = None;
-    for line in text.lines().map(str::trim) {
-        match (&mut body, line) {
-            (None, "-----BEGIN CERTIFICATE-----") => body = Some(String::new()),
-            (Some(b), "-----END CERTIFICATE-----") => {
-                let url: String = b
-                    .trim_end_matches('=')
-                    .chars()
-                    .map(|c| match c {
-                        '+' => '-',
-                        '/' => '_',
-                        c => c,
-                    })
-                    .collect();
-                chain.push(
-                    b64::decode(url)
-                        .map_err(|_| anyhow!("{}: bad base64 in PEM", path.display()))?,
-                );
-                body = None;
-            }
-            (Some(b), l) => b.push_str(l),
-            (None, _) => {}
-        }
-    }
-    if chain.is_empty() {
-        bail!("{}: no CERTIFICATE block", path.display());
-    }
-    Ok(chain)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,7 +295,8 @@ mod tests {
 
     #[test]
     fn presentation_detection() {
-        let h = |typ: &str| b64::encode(format!(r#"{{"alg":"ES256","typ":"{typ}"}}"#));
+        let h =
+            |typ: &str| kakehashi_core::b64::encode(format!(r#"{{"alg":"ES256","typ":"{typ}"}}"#));
         assert!(is_presentation(&format!("{}.e30.AAAA", h("vp+jwt"))));
         assert!(is_presentation(&format!(
             "{}.e30.AAAA",
