@@ -216,6 +216,37 @@ impl PublicJwk {
         Self::from_sec1(curve, key_bytes)
     }
 
+    /// The `did:jwk` DID of this key (the JWK's public members, without `kid`).
+    pub fn to_did_jwk(&self) -> String {
+        let mut jwk = self.to_json();
+        if let Some(obj) = jwk.as_object_mut() {
+            obj.remove("kid");
+        }
+        format!("did:jwk:{}", b64::encode(jwk.to_string()))
+    }
+
+    /// The key of a `did:jwk` DID, or of its DID URL with the only fragment the method defines,
+    /// `#0`. The decoded JWK is size- and depth-capped before parsing.
+    pub fn from_did_jwk(did: &str) -> Result<Self, CryptoError> {
+        let rest = did
+            .strip_prefix("did:jwk:")
+            .ok_or_else(|| CryptoError::InvalidKey("not a did:jwk".into()))?;
+        let encoded = match rest.split_once('#') {
+            None | Some((_, "0")) => rest.split('#').next().unwrap_or_default(),
+            Some(_) => {
+                return Err(CryptoError::InvalidKey(
+                    "did:jwk fragment must be #0".into(),
+                ));
+            }
+        };
+        let bytes = b64::decode(encoded)
+            .map_err(|_| CryptoError::InvalidKey("did:jwk is not base64url".into()))?;
+        let value =
+            kakehashi_core::json::parse_limited(&bytes, kakehashi_core::JsonLimits::DEFAULT)
+                .map_err(|e| CryptoError::InvalidKey(format!("did:jwk: {e}")))?;
+        Self::from_json(&value)
+    }
+
     /// Sets the key identifier.
     pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
         self.kid = Some(kid.into());
@@ -334,6 +365,22 @@ mod tests {
             Err(CryptoError::KeyAlgorithmMismatch { .. })
         ));
         assert!(PublicJwk::from_json(&json!({"kty":"oct","k":"AAAA"})).is_err());
+    }
+
+    #[test]
+    fn did_jwk_round_trip() {
+        let key = PublicJwk::ed25519(vec![7; 32]).unwrap().with_kid("k1");
+        let did = key.to_did_jwk();
+        assert!(did.starts_with("did:jwk:") && !did.contains("kid"));
+        let back = PublicJwk::from_did_jwk(&did).unwrap();
+        assert_eq!(back.x(), key.x());
+        assert_eq!(
+            PublicJwk::from_did_jwk(&format!("{did}#0")).unwrap().x(),
+            key.x()
+        );
+        assert!(PublicJwk::from_did_jwk(&format!("{did}#1")).is_err());
+        assert!(PublicJwk::from_did_jwk("did:key:z6Mk").is_err());
+        assert!(PublicJwk::from_did_jwk("did:jwk:!!").is_err());
     }
 
     #[test]

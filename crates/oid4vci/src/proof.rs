@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use kakehashi_core::{JsonLimits, UnixTime, b64, json};
+use kakehashi_core::{JsonLimits, UnixTime};
 use kakehashi_crypto::{CryptoProvider, HashAlgorithm, PublicJwk, Signer};
 use kakehashi_jose::{UnverifiedJws, numeric_date, sign_compact};
 use serde_json::{Map, Value};
@@ -191,29 +191,14 @@ pub fn validate_jwt_proof(
     Ok(HolderKey { key, source, nonce })
 }
 
-/// Resolves a `did:jwk` (optionally with `#0`) to its key.
+/// Resolves a `did:jwk` (optionally with `#0`) to its key; a bad one is an `invalid_proof`.
 pub fn did_jwk_key(did: &str) -> Result<PublicJwk, Oid4vciError> {
-    let invalid = |r: &str| Oid4vciError::InvalidProof(r.to_owned());
-    let rest = did
-        .strip_prefix("did:jwk:")
-        .ok_or_else(|| invalid("kid must be a did:jwk"))?;
-    let encoded = match rest.split_once('#') {
-        Some((e, "0")) | Some((e, "")) => e,
-        Some(_) => return Err(invalid("did:jwk fragment must be #0")),
-        None => rest,
-    };
-    let bytes = b64::decode(encoded).map_err(|_| invalid("did:jwk is not base64url"))?;
-    let value = json::parse_limited(&bytes, JsonLimits::DEFAULT)?;
-    PublicJwk::from_json(&value).map_err(|e| invalid(&e.to_string()))
+    PublicJwk::from_did_jwk(did).map_err(|e| Oid4vciError::InvalidProof(e.to_string()))
 }
 
 /// The `did:jwk` of a key.
 pub fn did_jwk_of(key: &PublicJwk) -> String {
-    let mut jwk = key.to_json();
-    if let Some(obj) = jwk.as_object_mut() {
-        obj.remove("kid");
-    }
-    format!("did:jwk:{}", b64::encode(jwk.to_string()))
+    key.to_did_jwk()
 }
 
 /// How the wallet names its key in a proof.
@@ -278,6 +263,7 @@ pub fn create_jwt_proof(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kakehashi_core::b64;
     use kakehashi_crypto::SignatureAlgorithm;
     use kakehashi_crypto_aws_lc::{SoftwareSigner, provider};
 

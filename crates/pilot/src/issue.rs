@@ -120,11 +120,7 @@ pub fn present_eu(
 
 /// `did:jwk` of a public key (the holder identifier of the Japan profile).
 pub fn did_jwk(key: &PublicJwk) -> String {
-    let mut jwk = key.to_json();
-    if let Some(o) = jwk.as_object_mut() {
-        o.remove("kid");
-    }
-    format!("did:jwk:{}", b64::encode(jwk.to_string()))
+    key.to_did_jwk()
 }
 
 /// A Japan-profile diploma: OB 3.0 AchievementCredential as `vc+jwt`, `x5c` e-seal chain,

@@ -517,16 +517,9 @@ impl KeyResolver for DidJwkResolver {
     }
 }
 
-/// The key of a `did:jwk` DID (or DID URL).
+/// The key of a `did:jwk` DID (or its `#0` DID URL).
 fn did_jwk_key(did: &str) -> Option<PublicJwk> {
-    let encoded = did.strip_prefix("did:jwk:")?;
-    let encoded = encoded.split('#').next().unwrap_or_default();
-    let bytes = b64::decode(encoded).ok()?;
-    if bytes.len() > 4096 {
-        return None;
-    }
-    let value: Value = serde_json::from_slice(&bytes).ok()?;
-    PublicJwk::from_json(&value).ok()
+    PublicJwk::from_did_jwk(did).ok()
 }
 
 fn check_vp_jwt(text: &str, ctx: &VerifierContext<'_>) -> Result<Checked, VerifyError> {

@@ -8,7 +8,7 @@
 use base64::Engine as _;
 use kakehashi_academic::model::Diploma;
 use kakehashi_academic::profiles::{EU_SD_PATHS, eu_claims, jp_achievement_credential};
-use kakehashi_core::{UnixTime, b64};
+use kakehashi_core::UnixTime;
 use kakehashi_crypto::{PublicJwk, SignatureAlgorithm, Signer};
 use kakehashi_crypto_aws_lc::SoftwareSigner;
 use kakehashi_sd_jwt::{ClaimPath, KbJwtClaims, Limits, SdJwt, SdJwtBuilder, Selection};
@@ -306,13 +306,9 @@ pub fn status_token(seal: &dyn Signer, uri: &str, revoked: &[u64], iat: UnixTime
     .expect("token")
 }
 
-/// The `did:jwk` of a key.
+/// `did:jwk` of a public key (the holder identifier of the Japan profile).
 pub fn did_jwk(key: &PublicJwk) -> String {
-    let mut jwk = key.to_json();
-    if let Some(o) = jwk.as_object_mut() {
-        o.remove("kid");
-    }
-    format!("did:jwk:{}", b64::encode(jwk.to_string()))
+    key.to_did_jwk()
 }
 
 /// Issues the JP diploma as an Open Badges 3.0 `vc+jwt` whose subject is the holder's
