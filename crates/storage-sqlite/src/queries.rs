@@ -10,11 +10,12 @@
 use kakehashi_core::UnixTime;
 use kakehashi_storage::{
     AccessToken, AuditEntry, AuthorizationCode, CredentialOffer, DeferredState,
-    DeferredTransaction, EncryptedKey, Graduate, HolderKey, ImportJob, IssuedCredential,
-    IssuerStore, KeyStore, Notification, NotificationEvent, PortalSession, PortalStore,
-    PresentationRecord, PublishedStatusList, PushedAuthorizationRequest, RegistrarUser,
-    SessionStatus, SigningKey, StatusList, StatusReference, StatusStore, StorageError,
-    StoredCredential, VerifierSession, VerifierStore, WalletStore, check_status_list_shape, codec,
+    DeferredTransaction, EncryptedKey, Graduate, HolderAccount, HolderAccountStore, HolderKey,
+    ImportJob, IssuedCredential, IssuerStore, KeyStore, Notification, NotificationEvent,
+    PortalSession, PortalStore, PresentationRecord, PublishedStatusList,
+    PushedAuthorizationRequest, RegistrarUser, SessionStatus, SigningKey, StatusList,
+    StatusReference, StatusStore, StorageError, StoredCredential, VerifierSession, VerifierStore,
+    WalletStore, check_status_list_shape, codec,
 };
 use sqlx::Row;
 
@@ -1909,5 +1910,109 @@ impl PortalStore for Backend {
             expected: i64::from(expected_done),
             found: col(&row, "rows_done")?,
         })
+    }
+}
+
+impl HolderAccountStore for Backend {
+    async fn insert_holder_account(&self, account: &HolderAccount) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO holder_accounts (username, holder_id, password_hash, display_name, \
+             disabled, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&account.username)
+        .bind(&account.holder_id)
+        .bind(&account.password_hash)
+        .bind(&account.display_name)
+        .bind(account.disabled)
+        .bind(account.created_at.seconds())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_error("holder account", e))?;
+        Ok(())
+    }
+
+    async fn holder_account(&self, username: &str) -> Result<HolderAccount, StorageError> {
+        let what = "holder account";
+        let row = sqlx::query(
+            "SELECT username, holder_id, password_hash, display_name, disabled, created_at \
+             FROM holder_accounts WHERE username = $1",
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(what, e))?
+        .ok_or(StorageError::NotFound { what })?;
+        Ok(HolderAccount {
+            username: col(&row, "username")?,
+            holder_id: col(&row, "holder_id")?,
+            password_hash: col(&row, "password_hash")?,
+            display_name: col(&row, "display_name")?,
+            disabled: col(&row, "disabled")?,
+            created_at: time(&row, "created_at")?,
+        })
+    }
+
+    async fn insert_holder_session(&self, session: &PortalSession) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO holder_sessions (id_hash, username, csrf_token, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&session.id_hash)
+        .bind(&session.username)
+        .bind(&session.csrf_token)
+        .bind(session.created_at.seconds())
+        .bind(session.expires_at.seconds())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_error("holder session", e))?;
+        Ok(())
+    }
+
+    async fn holder_session(
+        &self,
+        id_hash: &[u8],
+        now: UnixTime,
+    ) -> Result<PortalSession, StorageError> {
+        let what = "holder session";
+        let row = sqlx::query(
+            "SELECT id_hash, username, csrf_token, created_at, expires_at \
+             FROM holder_sessions WHERE id_hash = $1",
+        )
+        .bind(id_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(what, e))?
+        .ok_or(StorageError::NotFound { what })?;
+        let session = PortalSession {
+            id_hash: col(&row, "id_hash")?,
+            username: col(&row, "username")?,
+            csrf_token: col(&row, "csrf_token")?,
+            created_at: time(&row, "created_at")?,
+            expires_at: time(&row, "expires_at")?,
+        };
+        if session.expires_at <= now {
+            return Err(StorageError::Expired { what });
+        }
+        Ok(session)
+    }
+
+    async fn delete_holder_session(&self, id_hash: &[u8]) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM holder_sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error("holder session", e))?;
+        Ok(())
+    }
+
+    async fn purge_expired_holder_sessions(&self, now: UnixTime) -> Result<u64, StorageError> {
+        Ok(
+            sqlx::query("DELETE FROM holder_sessions WHERE expires_at <= $1")
+                .bind(now.seconds())
+                .execute(&self.pool)
+                .await
+                .map_err(|e| db_error("holder session", e))?
+                .rows_affected(),
+        )
     }
 }

@@ -24,6 +24,7 @@
 
 pub mod codec;
 mod error;
+mod holder;
 mod issuer;
 mod keys;
 mod portal;
@@ -35,6 +36,7 @@ mod wallet;
 pub mod testing;
 
 pub use error::{StorageError, redact_database_url};
+pub use holder::{HolderAccount, HolderAccountStore};
 pub use issuer::{
     AccessToken, AuthorizationCode, CredentialOffer, DeferredState, DeferredTransaction,
     IssuedCredential, IssuerStore, Notification, NotificationEvent, PushedAuthorizationRequest,
@@ -49,7 +51,15 @@ pub use wallet::{HolderKey, PresentationRecord, StoredCredential, WalletStore};
 /// Everything a Kakehashi node needs from storage. Implemented automatically for any type that
 /// implements all the store traits.
 pub trait Store:
-    KeyStore + IssuerStore + StatusStore + VerifierStore + WalletStore + PortalStore + Send + Sync
+    KeyStore
+    + IssuerStore
+    + StatusStore
+    + VerifierStore
+    + WalletStore
+    + PortalStore
+    + HolderAccountStore
+    + Send
+    + Sync
 {
 }
 
@@ -60,6 +70,7 @@ impl<T> Store for T where
         + VerifierStore
         + WalletStore
         + PortalStore
+        + HolderAccountStore
         + Send
         + Sync
 {

@@ -12,8 +12,8 @@ use serde_json::json;
 
 use crate::{
     AccessToken, AuditEntry, AuthorizationCode, CredentialOffer, DeferredState,
-    DeferredTransaction, EncryptedKey, Graduate, HolderKey, ImportJob, IssuedCredential,
-    NotificationEvent, PortalSession, PresentationRecord, PublishedStatusList,
+    DeferredTransaction, EncryptedKey, Graduate, HolderAccount, HolderKey, ImportJob,
+    IssuedCredential, NotificationEvent, PortalSession, PresentationRecord, PublishedStatusList,
     PushedAuthorizationRequest, RegistrarUser, SessionStatus, SigningKey, StatusList,
     StatusReference, StorageError, Store, StoredCredential, VerifierSession,
 };
@@ -41,6 +41,7 @@ pub async fn run_all<S: Store>(store: &S) {
     verifier_response_race(store).await;
     wallet(store).await;
     portal_users_and_sessions(store).await;
+    holder_accounts_and_sessions(store).await;
     graduates(store).await;
     audit_trail(store).await;
     resumable_import(store).await;
@@ -1034,6 +1035,91 @@ pub async fn portal_users_and_sessions<S: Store>(store: &S) {
             })
             .await,
         |e| matches!(e, StorageError::Invalid { .. }),
+    );
+}
+
+/// Web-wallet student accounts and their sessions, apart from the registrar's.
+pub async fn holder_accounts_and_sessions<S: Store>(store: &S) {
+    let account = HolderAccount {
+        username: "hana@student.example".into(),
+        holder_id: "hana".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        display_name: "山田 花子".into(),
+        disabled: false,
+        created_at: T0,
+    };
+    store.insert_holder_account(&account).await.unwrap();
+    assert_err(store.insert_holder_account(&account).await, |e| {
+        matches!(e, StorageError::Conflict { .. })
+    });
+    assert_err(
+        store
+            .insert_holder_account(&HolderAccount {
+                username: "other@student.example".into(),
+                ..account.clone()
+            })
+            .await,
+        |e| matches!(e, StorageError::Conflict { .. }),
+    );
+    assert!(!format!("{account:?}").contains("argon2"));
+    assert_eq!(
+        store.holder_account("hana@student.example").await.unwrap(),
+        account
+    );
+    assert_err(store.holder_account("ghost").await, |e| {
+        matches!(e, StorageError::NotFound { .. })
+    });
+
+    let session = PortalSession {
+        id_hash: b"holder-session-hash".to_vec(),
+        username: "hana@student.example".into(),
+        csrf_token: "csrf-h".into(),
+        created_at: T0,
+        expires_at: T0.saturating_add(3600),
+    };
+    store.insert_holder_session(&session).await.unwrap();
+    assert_eq!(
+        store
+            .holder_session(b"holder-session-hash", T0)
+            .await
+            .unwrap(),
+        session
+    );
+    // A holder session is not a registrar session.
+    assert_err(
+        store.portal_session(b"holder-session-hash", T0).await,
+        |e| matches!(e, StorageError::NotFound { .. }),
+    );
+    assert_err(
+        store
+            .holder_session(b"holder-session-hash", session.expires_at)
+            .await,
+        |e| matches!(e, StorageError::Expired { .. }),
+    );
+    assert_err(
+        store
+            .insert_holder_session(&PortalSession {
+                id_hash: b"h2".to_vec(),
+                username: "ghost".into(),
+                ..session.clone()
+            })
+            .await,
+        |e| matches!(e, StorageError::Invalid { .. }),
+    );
+    assert_eq!(
+        store
+            .purge_expired_holder_sessions(session.expires_at)
+            .await
+            .unwrap(),
+        1
+    );
+    store
+        .delete_holder_session(b"holder-session-hash")
+        .await
+        .unwrap();
+    assert_err(
+        store.holder_session(b"holder-session-hash", T0).await,
+        |e| matches!(e, StorageError::NotFound { .. }),
     );
 }
 
