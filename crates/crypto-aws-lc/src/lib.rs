@@ -20,7 +20,8 @@ use aws_lc_rs::signature::{
 };
 use kakehashi_core::b64;
 use kakehashi_crypto::{
-    CryptoError, CryptoProvider, Curve, HashAlgorithm, PublicJwk, SignatureAlgorithm, Signer,
+    CryptoError, CryptoProvider, Curve, HashAlgorithm, PublicJwk, SealAlgorithm, SealVerifier,
+    SignatureAlgorithm, Signer,
 };
 use serde_json::Value;
 use zeroize::Zeroizing;
@@ -33,6 +34,36 @@ pub fn provider() -> CryptoProvider {
         verify,
         digest: hash,
     }
+}
+
+/// The seal verifier (JAdES): ES256, ES384 and, verify-only, RS256. Only seal-importing code
+/// asks for it; [`provider`] never accepts RSA.
+pub fn seal_verifier() -> SealVerifier {
+    SealVerifier {
+        allowed: &SealAlgorithm::ALL,
+        provider: provider(),
+        verify_rsa,
+    }
+}
+
+/// RSA verification with a PKCS #1 `RSAPublicKey`; aws-lc-rs refuses moduli under 2048 bits.
+fn verify_rsa(
+    algorithm: SealAlgorithm,
+    public_key: &[u8],
+    message: &[u8],
+    sig: &[u8],
+) -> Result<(), CryptoError> {
+    let alg: &'static dyn signature::VerificationAlgorithm = match algorithm {
+        SealAlgorithm::Rs256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+        SealAlgorithm::Es256 | SealAlgorithm::Es384 => {
+            return Err(CryptoError::InvalidKey(format!(
+                "an RSA key cannot verify {algorithm}"
+            )));
+        }
+    };
+    UnparsedPublicKey::new(alg, public_key)
+        .verify(message, sig)
+        .map_err(|_| CryptoError::BadSignature)
 }
 
 fn verify(
@@ -254,6 +285,7 @@ impl Signer for SoftwareSigner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kakehashi_crypto::SealKey;
 
     #[test]
     fn sign_verify_each_algorithm() {
@@ -289,6 +321,44 @@ mod tests {
         assert_eq!(
             only_eddsa.verify_signature(SignatureAlgorithm::Es256, s.public_jwk(), b"m", &sig),
             Err(CryptoError::AlgorithmNotAllowed(SignatureAlgorithm::Es256))
+        );
+    }
+
+    #[test]
+    fn rs256_seal_verify_only() {
+        use aws_lc_rs::rsa::KeySize;
+        use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+        let key = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+        let mut sig = vec![0; key.public_modulus_len()];
+        key.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), b"m", &mut sig)
+            .unwrap();
+        let public = SealKey::Rsa(key.public_key().as_ref().to_vec());
+        let v = seal_verifier();
+        v.verify(SealAlgorithm::Rs256, &public, b"m", &sig).unwrap();
+        assert_eq!(
+            v.verify(SealAlgorithm::Rs256, &public, b"M", &sig),
+            Err(CryptoError::BadSignature)
+        );
+        // An RSA key cannot be used under an ECDSA algorithm name, nor the reverse.
+        assert!(v.verify(SealAlgorithm::Es256, &public, b"m", &sig).is_err());
+        let ec = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
+        let ec_sig = ec.sign(b"m").unwrap();
+        let ec_key = SealKey::Ec(ec.public_jwk().clone());
+        v.verify(SealAlgorithm::Es256, &ec_key, b"m", &ec_sig)
+            .unwrap();
+        assert!(
+            v.verify(SealAlgorithm::Rs256, &ec_key, b"m", &ec_sig)
+                .is_err()
+        );
+        // A seal verifier restricted to ECDSA refuses RS256.
+        let ec_only = SealVerifier {
+            allowed: &[SealAlgorithm::Es256],
+            ..v
+        };
+        assert!(
+            ec_only
+                .verify(SealAlgorithm::Rs256, &public, b"m", &sig)
+                .is_err()
         );
     }
 

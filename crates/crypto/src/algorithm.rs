@@ -67,6 +67,64 @@ impl fmt::Display for SignatureAlgorithm {
     }
 }
 
+/// Algorithms accepted only to verify an X.509-certified seal (JAdES), never a wallet-ecosystem
+/// token: Europass seals are made by qualified signature-creation devices that often sign with
+/// RSA. A separate type from [`SignatureAlgorithm`], so no SD-JWT, OpenID4VCI or OpenID4VP path
+/// can name RS256; a caller opts in by verifying through a [`crate::SealVerifier`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SealAlgorithm {
+    /// ECDSA P-256 with SHA-256.
+    Es256,
+    /// ECDSA P-384 with SHA-384.
+    Es384,
+    /// RSASSA-PKCS1-v1_5 with SHA-256, keys of 2048 to 8192 bits (RFC 7518 section 3.3).
+    /// Verify-only: Kakehashi never signs with it.
+    Rs256,
+}
+
+impl SealAlgorithm {
+    /// Every seal algorithm.
+    pub const ALL: [SealAlgorithm; 3] = [Self::Es256, Self::Es384, Self::Rs256];
+
+    /// Maps a JOSE `alg` value; `none` and HMAC are refused as in [`SignatureAlgorithm`].
+    pub fn from_jose(name: &str) -> Result<Self, CryptoError> {
+        match name {
+            "RS256" => Ok(Self::Rs256),
+            other => match SignatureAlgorithm::from_jose(other)? {
+                SignatureAlgorithm::Es256 => Ok(Self::Es256),
+                SignatureAlgorithm::Es384 => Ok(Self::Es384),
+                SignatureAlgorithm::EdDsa => Err(CryptoError::UnsupportedAlgorithm(
+                    "EdDSA (not a JAdES seal algorithm)".into(),
+                )),
+            },
+        }
+    }
+
+    /// The JOSE `alg` name.
+    pub const fn jose_name(self) -> &'static str {
+        match self {
+            Self::Es256 => "ES256",
+            Self::Es384 => "ES384",
+            Self::Rs256 => "RS256",
+        }
+    }
+
+    /// The wallet-ecosystem algorithm this is, if any (the ECDSA ones).
+    pub const fn signature_algorithm(self) -> Option<SignatureAlgorithm> {
+        match self {
+            Self::Es256 => Some(SignatureAlgorithm::Es256),
+            Self::Es384 => Some(SignatureAlgorithm::Es384),
+            Self::Rs256 => None,
+        }
+    }
+}
+
+impl fmt::Display for SealAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.jose_name())
+    }
+}
+
 /// Hash algorithms for SD-JWT `_sd_alg`, `sd_hash`, JWK thumbprints and integrity metadata.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HashAlgorithm {
@@ -151,5 +209,26 @@ mod tests {
             Ok(HashAlgorithm::Sha384)
         );
         assert!(HashAlgorithm::from_iana("SHA-256").is_err());
+    }
+
+    #[test]
+    fn rs256_only_as_a_seal_algorithm() {
+        assert!(matches!(
+            SignatureAlgorithm::from_jose("RS256"),
+            Err(CryptoError::UnsupportedAlgorithm(_))
+        ));
+        assert_eq!(SealAlgorithm::from_jose("RS256"), Ok(SealAlgorithm::Rs256));
+        assert_eq!(SealAlgorithm::from_jose("ES256"), Ok(SealAlgorithm::Es256));
+        assert_eq!(SealAlgorithm::Rs256.signature_algorithm(), None);
+        assert_eq!(
+            SealAlgorithm::from_jose("none"),
+            Err(CryptoError::AlgorithmNone)
+        );
+        assert!(matches!(
+            SealAlgorithm::from_jose("HS256"),
+            Err(CryptoError::SymmetricAlgorithm(_))
+        ));
+        assert!(SealAlgorithm::from_jose("EdDSA").is_err());
+        assert!(SealAlgorithm::from_jose("PS256").is_err());
     }
 }

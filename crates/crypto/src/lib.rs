@@ -14,8 +14,10 @@ mod algorithm;
 mod error;
 mod jwk;
 mod provider;
+mod seal;
 
-pub use algorithm::{HashAlgorithm, SignatureAlgorithm};
+pub use algorithm::{HashAlgorithm, SealAlgorithm, SignatureAlgorithm};
 pub use error::CryptoError;
 pub use jwk::{Curve, PublicJwk};
 pub use provider::{CryptoProvider, Signer};
+pub use seal::{SealKey, SealVerifier};

@@ -17,6 +17,7 @@
 mod error;
 mod jws;
 mod jwt;
+mod unencoded;
 
 pub use error::JoseError;
 pub use jws::{
@@ -24,3 +25,4 @@ pub use jws::{
     sign_compact_with, signing_input,
 };
 pub use jwt::{TimeChecks, check_jwt_times, numeric_date};
+pub use unencoded::{UnverifiedUnencodedJws, VerifiedUnencodedJws, sign_unencoded_json};
