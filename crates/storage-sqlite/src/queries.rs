@@ -429,6 +429,25 @@ impl IssuerStore for Backend {
         credential_offer(&row)
     }
 
+    async fn credential_offers_for_subject(
+        &self,
+        subject: &str,
+    ) -> Result<Vec<CredentialOffer>, StorageError> {
+        let sql = concat!(
+            "SELECT ",
+            offer_columns!(),
+            " FROM credential_offers WHERE subject = $1 ORDER BY created_at, id"
+        );
+        sqlx::query(sql)
+            .bind(subject)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_error("credential offer", e))?
+            .iter()
+            .map(credential_offer)
+            .collect()
+    }
+
     async fn credential_offer_by_reference(
         &self,
         reference_id: &str,

@@ -250,6 +250,13 @@ pub trait IssuerStore: Send + Sync {
         id: &str,
     ) -> impl Future<Output = Result<CredentialOffer, StorageError>> + Send;
 
+    /// The offers made to a subject, oldest first, whatever their state: what the registrar
+    /// portal lists as "offered" until the wallet redeems one.
+    fn credential_offers_for_subject(
+        &self,
+        subject: &str,
+    ) -> impl Future<Output = Result<Vec<CredentialOffer>, StorageError>> + Send;
+
     /// The offer behind a `credential_offer_uri`: `Expired` after expiry, `AlreadyUsed` once
     /// redeemed, so a leaked link stops working.
     fn credential_offer_by_reference(

@@ -214,6 +214,27 @@ pub async fn pre_authorized_code_flow<S: Store>(store: &S) {
             .used_at
             .is_none()
     );
+    // The portal lists a subject's offers, used or not, oldest first.
+    let mut second = sample_offer("offer-1b", b"code-hash-1b", None);
+    second.subject = offer.subject.clone();
+    second.created_at = T0.saturating_add(1);
+    store.insert_credential_offer(&second).await.unwrap();
+    let listed = store
+        .credential_offers_for_subject(&offer.subject)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(),
+        ["offer-1", "offer-1b"]
+    );
+    assert_eq!(listed[0].used_at, Some(T0.saturating_add(5)));
+    assert!(
+        store
+            .credential_offers_for_subject("graduate-nobody")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// Four nodes redeem one pre-authorized code at once: exactly one gets the offer.
