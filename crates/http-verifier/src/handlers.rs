@@ -71,6 +71,18 @@ pub(crate) async fn create_session<S: Store + Clone + 'static>(
 ) -> Result<Response, VerifierError> {
     let request: CreateSession = serde_json::from_slice(&body)
         .map_err(|e| VerifierError::BadRequest(format!("session request: {e}")))?;
+    let body = new_session(&state, request).await?;
+    Ok((StatusCode::CREATED, no_store(Json(body))).into_response())
+}
+
+/// Creates a session in-process (the verifier portal pages call this instead of the HTTP
+/// API): the same answer as `POST /verifier/sessions`, whose result token the caller must keep
+/// away from shareable URLs.
+pub async fn new_session<S: Store + Clone + 'static>(
+    state: &VerifierState<S>,
+    request: CreateSession,
+) -> Result<Value, VerifierError> {
+    let state = state.clone();
     let template = template(&state, &request.template)?.clone();
     let mode = match request.response_mode.as_deref() {
         None | Some("direct_post.jwt") => ResponseMode::DirectPostJwt,
@@ -136,7 +148,7 @@ pub(crate) async fn create_session<S: Store + Clone + 'static>(
         "report_pdf_url": state.url(&format!("/verifier/sessions/{id}/report.pdf?token={token}&lang=en")),
         "expires_at": record.expires_at.to_rfc3339(),
     });
-    Ok((StatusCode::CREATED, no_store(Json(body))).into_response())
+    Ok(body)
 }
 
 fn template<'a, S>(

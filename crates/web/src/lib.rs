@@ -14,8 +14,9 @@
 //! - [`error`]: [`WebError`], the one error type of the pages.
 //!
 //! Portals: [`registrar`] (`/registrar/…`, the university registrar's portal) and
-//! [`registry`] (`/registry/…`, the trusted lists and the recognition policy). The wallet and
-//! verifier portals are added the same way (see `README.md`).
+//! [`registry`] (`/registry/…`, the trusted lists and the recognition policy), [`wallet`]
+//! (`/wallet/…`, the student web wallet) and [`verifier`] (`/verifier-portal/…`, an admissions
+//! office or employer asking for a diploma and reading the result).
 //!
 //! Nothing here composes a node: `kakehashi-server`'s `compose` module mounts these routers.
 
@@ -30,6 +31,8 @@ pub mod page;
 pub mod registrar;
 pub mod registry;
 pub mod security;
+pub mod verifier;
+pub mod wallet;
 
 pub use clock::Clock;
 pub use error::WebError;

@@ -34,7 +34,8 @@ pub fn hash_password(password: &str) -> Result<String, WebError> {
         .map_err(|e| WebError::Internal(format!("password hashing: {e}")))
 }
 
-fn verify_password(password: &str, phc: &str) -> bool {
+/// Checks `password` against a PHC string (false for malformed hashes).
+pub(crate) fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|h| {
         argon2::Argon2::default()
             .verify_password(password.as_bytes(), &h)
@@ -44,7 +45,7 @@ fn verify_password(password: &str, phc: &str) -> bool {
 
 /// A hash of a password nobody knows, verified when the user does not exist so that the
 /// answer takes as long as for a real user.
-static DECOY_HASH: std::sync::LazyLock<String> =
+pub(crate) static DECOY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password(&random_token(16)).unwrap_or_default());
 
 fn session_cookie_name(secure: bool) -> &'static str {
@@ -63,7 +64,14 @@ fn sign_in_cookie_name(secure: bool) -> &'static str {
     }
 }
 
-fn set_cookie(headers: &mut HeaderMap, name: &str, value: &str, max_age: i64, secure: bool) {
+/// Appends an `HttpOnly; SameSite=Lax; Path=/` cookie (`Secure` when `secure`).
+pub(crate) fn set_cookie(
+    headers: &mut HeaderMap,
+    name: &str,
+    value: &str,
+    max_age: i64,
+    secure: bool,
+) {
     let secure = if secure { "; Secure" } else { "" };
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"

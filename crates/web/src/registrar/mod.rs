@@ -22,6 +22,7 @@ use kakehashi_academic::model::AwardingBody;
 use kakehashi_storage::{AuditEntry, Store};
 
 pub use actions::{ActionLink, ActionStyle, GraduateActions, GraduateSummary};
+pub(crate) use auth::{DECOY_HASH, set_cookie, verify_password};
 pub use auth::{SignedIn, hash_password};
 
 use crate::Clock;
