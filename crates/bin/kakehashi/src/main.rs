@@ -31,6 +31,9 @@ enum Command {
     /// Trusted lists (ETSI TS 119 612) and trust evaluation.
     #[command(subcommand)]
     Trust(cmd::trust::TrustCommand),
+    /// European Digital Credentials (Europass): verify the JAdES seal, import the diploma.
+    #[command(subcommand)]
+    Edc(cmd::edc::EdcCommand),
     /// Registrar tasks: bulk credential offers from a CSV file.
     #[command(subcommand)]
     Registrar(cmd::registrar::RegistrarCommand),
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::SdJwt(c) => cmd::sd_jwt::run(c),
         Command::Vc(c) => cmd::vc::run(c),
         Command::Trust(c) => cmd::trust::run(c),
+        Command::Edc(c) => cmd::edc::run(c),
         Command::Registrar(c) => cmd::registrar::run(c),
         Command::Wallet(c) => cmd::wallet::run(c),
         Command::Pilot(a) => cmd::pilot::run(a),
