@@ -81,7 +81,10 @@ impl CredentialRequest {
     /// defines only `proofs`.
     pub fn parse(bytes: &[u8]) -> Result<Self, Oid4vciError> {
         let bad = |r: &str| Oid4vciError::InvalidCredentialRequest(r.to_owned());
-        let mut obj = json::parse_object(bytes, JsonLimits::DEFAULT)?;
+        // A body that is not a JSON object within the limits is a malformed Credential
+        // Request too: section 8.3.1.2 has no `invalid_request` for this endpoint.
+        let mut obj = json::parse_object(bytes, JsonLimits::DEFAULT)
+            .map_err(|e| Oid4vciError::InvalidCredentialRequest(e.to_string()))?;
         if obj.contains_key("proof") {
             return Err(bad("\"proof\" is not OpenID4VCI 1.0; use \"proofs\""));
         }
@@ -414,10 +417,13 @@ mod tests {
         for (v, code) in cases {
             assert_eq!(parse(v.clone()).unwrap_err().wire().1, code, "{v}");
         }
-        assert_eq!(
-            CredentialRequest::parse(b"[]").unwrap_err().wire().1,
-            "invalid_request"
-        );
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        for body in [&b"[]"[..], b"{", deep.as_bytes()] {
+            assert_eq!(
+                CredentialRequest::parse(body).unwrap_err().wire(),
+                (400, "invalid_credential_request")
+            );
+        }
     }
 
     #[test]
