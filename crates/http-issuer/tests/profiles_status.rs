@@ -458,11 +458,11 @@ fn csv(rows: usize) -> String {
 }
 
 #[tokio::test]
-async fn bulk_csv_of_1000_rows_twice_issues_nothing_the_second_time_and_offers_redeem() {
+async fn bulk_csv_of_2000_rows_twice_issues_nothing_the_second_time_and_offers_redeem() {
     let h = start(Profile::Jp).await;
-    let file = csv(1000);
+    let file = csv(2000);
     let parsed = kakehashi_academic::csv_import::parse(file.as_bytes(), &jp_body()).unwrap();
-    assert_eq!(parsed.rows.len(), 1000);
+    assert_eq!(parsed.rows.len(), 2000);
     assert_eq!(parsed.errors.len(), 1);
     let spec = kakehashi_http_issuer::ImportSpec {
         file_hash: kakehashi_crypto_aws_lc::provider()
@@ -483,8 +483,8 @@ async fn bulk_csv_of_1000_rows_twice_issues_nothing_the_second_time_and_offers_r
     )
     .await
     .unwrap();
-    assert_eq!(last, (1000, 1000));
-    assert_eq!((first.rows, first.issued, first.skipped), (1000, 1000, 0));
+    assert_eq!(last, (2000, 2000));
+    assert_eq!((first.rows, first.issued, first.skipped), (2000, 2000, 0));
     let second = bulk_issue(
         &h.state.store,
         &issuer,
@@ -495,7 +495,7 @@ async fn bulk_csv_of_1000_rows_twice_issues_nothing_the_second_time_and_offers_r
     )
     .await
     .unwrap();
-    assert_eq!((second.issued, second.skipped), (0, 1000));
+    assert_eq!((second.issued, second.skipped), (0, 2000));
     // A different file with the same diplomas (re-exported): found by idempotency keys.
     let spec2 = kakehashi_http_issuer::ImportSpec {
         file_hash: vec![1; 32],
