@@ -26,6 +26,8 @@ export async function launch({ locale = 'en-GB', viewport = { width: 1280, heigh
     args: ARGS,
     locale,
     viewport,
+    // The node serves https with a certificate from its own demo CA (data/demo/tls/ca.pem).
+    ignoreHTTPSErrors: true,
   });
   return {
     context,

@@ -2,6 +2,7 @@
 // demo password, waits until /readyz answers, and stops it (SIGTERM, then SIGKILL).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,17 +29,28 @@ function freePort() {
   });
 }
 
-async function waitReady(base, child, output, timeoutMs) {
+/** GET over http, or https trusting only the node's demo CA (`caFile`). Resolves the status. */
+export function getStatus(url, caFile) {
+  if (!url.startsWith('https:')) return fetch(url).then((r) => r.status);
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca: fs.readFileSync(caFile) }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', reject);
+  });
+}
+
+async function waitReady(base, caFile, child, output, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
       throw new Error(`kakehashi serve exited with ${child.exitCode}:\n${output()}`);
     }
     try {
-      const res = await fetch(`${base}/readyz`);
-      if (res.status === 200) return;
+      if ((await getStatus(`${base}/readyz`, caFile)) === 200) return;
     } catch {
-      // not listening yet
+      // not listening yet (or the CA file not written yet)
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -63,9 +75,12 @@ export async function startServer({ roles, demoData = true } = {}) {
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });
   const output = () => log;
-  const base = `http://127.0.0.1:${port}`;
+  // A demo node serves https from its own CA; without demo data it serves plain http (for a
+  // TLS-terminating proxy).
+  const base = demoData ? `https://localhost:${port}` : `http://localhost:${port}`;
+  const caFile = path.join(dataDir, 'demo', 'tls', 'ca.pem');
   try {
-    await waitReady(base, child, output, 60_000);
+    await waitReady(base, caFile, child, output, 60_000);
   } catch (e) {
     child.kill('SIGKILL');
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -81,5 +96,5 @@ export async function startServer({ roles, demoData = true } = {}) {
     }
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-  return { base, stop, output };
+  return { base, stop, output, dataDir, caFile };
 }

@@ -32,6 +32,9 @@ pub struct FetchConfig {
     /// Allow `file:` locations and bare paths (command-line tools, tests). Off by default for
     /// servers, so a hostile pointer in a list cannot read local files.
     pub allow_files: bool,
+    /// Extra TLS trust anchors (DER), added to the system roots: the private CA of a pilot or
+    /// test deployment on loopback.
+    pub extra_tls_roots: Vec<Vec<u8>>,
 }
 
 impl Default for FetchConfig {
@@ -42,6 +45,7 @@ impl Default for FetchConfig {
             max_bytes: 16 << 20,
             dangerous_allow_http_loopback: false,
             allow_files: false,
+            extra_tls_roots: Vec::new(),
         }
     }
 }
@@ -97,16 +101,27 @@ pub struct Fetcher {
 impl Fetcher {
     /// Builds a fetcher with `config`.
     pub fn new(config: FetchConfig) -> Result<Self, FetchError> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::limited(3))
-            .user_agent(concat!("kakehashi/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| FetchError::Connect {
-                url: String::new(),
-                reason: e.to_string(),
-            })?;
+            .user_agent(concat!("kakehashi/", env!("CARGO_PKG_VERSION")));
+        if !config.extra_tls_roots.is_empty() {
+            let roots = config
+                .extra_tls_roots
+                .iter()
+                .map(|der| reqwest::Certificate::from_der(der))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| FetchError::Connect {
+                    url: String::new(),
+                    reason: format!("TLS root: {e}"),
+                })?;
+            builder = builder.tls_certs_merge(roots);
+        }
+        let client = builder.build().map_err(|e| FetchError::Connect {
+            url: String::new(),
+            reason: e.to_string(),
+        })?;
         Ok(Self {
             client,
             config,

@@ -1,5 +1,5 @@
 //! The two fictional pilot universities (the same organisations as the trust test PKI:
-//! `VATBE-0123456789` in Belgium and `NTRJP-7123456789012` in Japan), for demo data and the
+//! `VATBE-0123456789` in Belgium and `NTRJP-7123456789012` in Japan, named as in the test PKI), for demo data and the
 //! `registrar import --university eu|jp` command.
 
 use kakehashi_academic::model::AwardingBody;
@@ -11,16 +11,16 @@ use crate::Profile;
 pub fn awarding_body(profile: Profile) -> AwardingBody {
     let value = match profile {
         Profile::Eu => json!({
-            "legal_name": {"en": "Kakehashi Test University Leuven", "nl": "Kakehashi Testuniversiteit Leuven"},
+            "legal_name": {"en": "University of Brabant-Leuven", "nl": "Universiteit Brabant-Leuven", "fr": "Université de Brabant-Louvain", "ja": "ブラバント＝ルーヴェン大学"},
             "country": "BE",
             "legal_identifier": {"scheme": "VAT", "value": "BE0123456789"},
-            "erasmus_code": "B  LEUVEN99"
+            "erasmus_code": "B  BRABANT01"
         }),
         Profile::Jp => json!({
-            "legal_name": {"ja": "架け橋テスト大学", "en": "Kakehashi Test University"},
+            "legal_name": {"ja": "国立大学法人杜の都大学", "en": "Morinomiyako National University"},
             "country": "JP",
             "legal_identifier": {"scheme": "JP-CorporateNumber", "value": "7123456789012"},
-            "school_code": "F313110199999"
+            "school_code": "F104190000017"
         }),
     };
     // Fixed, valid literals: a failure here is a programming error caught by the unit test.

@@ -14,6 +14,7 @@
 //! GET  /status/{list}        Token Status List (statuslist+jwt)
 //! GET  /status/w3c/{list}    Bitstring Status List credential (vc+jwt)
 //! POST /admin/credentials/{id}/{revoke|suspend|reinstate}   Bearer admin token
+//! POST /admin/offers   {graduate_id | diploma, tx_code?, by_reference?}   Bearer admin token
 //! ```
 
 #![forbid(unsafe_code)]
@@ -44,8 +45,8 @@ pub use offers::{
 pub use services::{BulkSummary, ImportSpec, bulk_issue, set_approval, upsert_graduate};
 pub use state::{
     Clock, ISSUER_KEY_OWNER, IssuerConfig, IssuerIdentity, IssuerState, OFFER_SECRET_OWNER,
-    OfferSecret, Profile, RandomSource, load_or_create_issuer_key, load_or_create_offer_secret,
-    system_clock, system_random,
+    OfferSecret, Profile, RandomSource, load_or_create_issuer_key, load_or_create_key_of,
+    load_or_create_offer_secret, system_clock, system_random,
 };
 pub use status::{
     CredentialState, StatusAction, change_credential_status, ensure_status_lists, reinstate,
@@ -128,6 +129,7 @@ pub fn router<S: Store + Clone + 'static>(state: IssuerState<S>) -> Router {
             "/admin/credentials/{id}/{action}",
             post(status::admin_change::<S>),
         )
+        .route("/admin/offers", post(offers::admin_create_offer::<S>))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

@@ -51,6 +51,17 @@ pub struct GraduateRecord {
 impl GraduateRecord {
     /// Reads a stored record.
     pub fn from_graduate(graduate: &Graduate) -> Result<Self, IssuerError> {
+        // The registrar portal and its CSV import store the bare canonical diploma (approved
+        // by the registrar who entered it); the issuer's own writes wrap it with the approval.
+        if graduate.record.get("diploma").is_none() {
+            let diploma: Diploma = serde_json::from_value(graduate.record.clone())
+                .map_err(|e| IssuerError::Storage(StorageError::corrupt("graduate record", e)))?;
+            return Ok(Self {
+                diploma,
+                approval: Approval::Approved,
+                sign_in_code_sha256: None,
+            });
+        }
         serde_json::from_value(graduate.record.clone())
             .map_err(|e| IssuerError::Storage(StorageError::corrupt("graduate record", e)))
     }
@@ -283,4 +294,83 @@ pub(crate) async fn offer_by_reference<S: Store + Clone + 'static>(
         ) => Err(IssuerError::NotFound("credential offer")),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Body of `POST /admin/offers`: a registrar system (student information system) asks for an
+/// offer for a graduate it already sent, or sends the diploma with the request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AdminOfferRequest {
+    /// An existing graduate record id.
+    #[serde(default)]
+    graduate_id: Option<String>,
+    /// Or the canonical diploma (stored, approved, under its idempotency key).
+    #[serde(default)]
+    diploma: Option<kakehashi_academic::model::Diploma>,
+    /// Require a transaction code (default true).
+    #[serde(default = "yes")]
+    tx_code: bool,
+    /// `credential_offer_uri` instead of the offer by value.
+    #[serde(default)]
+    by_reference: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /admin/offers` with `Authorization: Bearer <admin token>`: creates a pre-authorized
+/// offer and answers 201 `{offer_id, offer_uri, tx_code, graduate_id, expires_in}`. The
+/// transaction code is in the answer for the registrar system to deliver through its own
+/// channel; it is never logged.
+pub(crate) async fn admin_create_offer<S: Store + Clone + 'static>(
+    State(state): State<IssuerState<S>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, IssuerError> {
+    crate::status::check_admin(&state, &headers)?;
+    let request: AdminOfferRequest = serde_json::from_slice(&body)
+        .map_err(|e| IssuerError::BadRequest(format!("offer request: {e}")))?;
+    let graduate_id = match (request.graduate_id, request.diploma) {
+        (Some(id), None) => id,
+        (None, Some(mut diploma)) => {
+            // The issuer seals for its own university only.
+            diploma.awarding_body = state.identity.awarding_body.clone();
+            let id = kakehashi_academic::csv_import::idempotency_key(
+                &diploma.awarding_body,
+                &diploma.diploma_number,
+            );
+            crate::services::upsert_graduate(
+                &state.store,
+                &id,
+                diploma,
+                Some(Approval::Approved),
+                state.now(),
+            )
+            .await?;
+            id
+        }
+        _ => {
+            return Err(IssuerError::BadRequest(
+                "give exactly one of graduate_id and diploma".into(),
+            ));
+        }
+    };
+    let options = OfferOptions {
+        tx_code: request.tx_code,
+        by_reference: request.by_reference,
+        lifetime: state.config.offer_lifetime,
+    };
+    let shown = create_offer_for_graduate(&state, &graduate_id, &options).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        axum::Json(serde_json::json!({
+            "offer_id": shown.offer_id,
+            "offer_uri": shown.offer_uri,
+            "tx_code": shown.tx_code,
+            "graduate_id": graduate_id,
+            "expires_in": options.lifetime,
+        })),
+    )
+        .into_response())
 }

@@ -185,7 +185,9 @@ impl OfferSecret {
         Self(hmac::Key::new(hmac::HMAC_SHA256, bytes))
     }
 
-    pub(crate) fn derive(&self, label: &str, offer_id: &str) -> Vec<u8> {
+    /// HMAC-SHA256 of `label`, a zero byte and `offer_id`: one secret, many independent derived
+    /// values (codes, nonces, other roles' secrets shared by every node of a database).
+    pub fn derive(&self, label: &str, offer_id: &str) -> Vec<u8> {
         let mut ctx = hmac::Context::with_key(&self.0);
         ctx.update(label.as_bytes());
         ctx.update(b"\0");
@@ -319,7 +321,20 @@ pub async fn load_or_create_issuer_key<K: KeyStore>(
     now: UnixTime,
     certify: impl FnOnce(&[u8]) -> Result<Vec<Vec<u8>>, String>,
 ) -> Result<Arc<dyn Signer>, IssuerError> {
-    match store.current_signing_key(ISSUER_KEY_OWNER).await {
+    load_or_create_key_of(store, kek, ISSUER_KEY_OWNER, now, certify).await
+}
+
+/// [`load_or_create_issuer_key`] for the key of `owner`: one store can hold the keys of
+/// several issuers (a node serving two universities) and verifiers' request-signing keys, each
+/// under its own owner name.
+pub async fn load_or_create_key_of<K: KeyStore>(
+    store: &K,
+    kek: &KeyEncryptionKey,
+    owner: &str,
+    now: UnixTime,
+    certify: impl FnOnce(&[u8]) -> Result<Vec<Vec<u8>>, String>,
+) -> Result<Arc<dyn Signer>, IssuerError> {
+    match store.current_signing_key(owner).await {
         Ok(key) => return open_issuer_key(key, kek),
         Err(StorageError::NotFound { .. }) => {}
         Err(e) => return Err(e.into()),
@@ -333,11 +348,11 @@ pub async fn load_or_create_issuer_key<K: KeyStore>(
         .public_jwk()
         .thumbprint(&provider, HashAlgorithm::Sha256);
     let sealed = kek
-        .seal(&pkcs8, &seal_context(ISSUER_KEY_OWNER, &id))
+        .seal(&pkcs8, &seal_context(owner, &id))
         .map_err(IssuerError::internal)?;
     let record = SigningKey {
         id: id.clone(),
-        owner: ISSUER_KEY_OWNER.into(),
+        owner: owner.into(),
         algorithm: "ES256".into(),
         public_jwk: signer.public_jwk().to_json().to_string(),
         private_key: EncryptedKey {
@@ -355,7 +370,7 @@ pub async fn load_or_create_issuer_key<K: KeyStore>(
         Ok(()) => Ok(Arc::new(signer.with_certificate_chain(chain).with_kid(id))),
         // Another node made its key current at the same time: use theirs.
         Err(StorageError::Conflict { .. }) => {
-            open_issuer_key(store.current_signing_key(ISSUER_KEY_OWNER).await?, kek)
+            open_issuer_key(store.current_signing_key(owner).await?, kek)
         }
         Err(e) => Err(e.into()),
     }

@@ -487,12 +487,12 @@ pub async fn reinstate<S: Store + Clone + 'static>(
     change_credential_status(state, credential_id, StatusAction::Reinstate, actor).await
 }
 
-/// `POST /admin/credentials/{id}/{action}` with `Authorization: Bearer <admin token>`.
-pub(crate) async fn admin_change<S: Store + Clone + 'static>(
-    State(state): State<IssuerState<S>>,
-    Path((credential_id, action)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, IssuerError> {
+/// Checks `Authorization: Bearer <admin token>` against the configured token's SHA-256 in
+/// constant time; without a configured token the admin API is off (401).
+pub(crate) fn check_admin<S>(
+    state: &IssuerState<S>,
+    headers: &HeaderMap,
+) -> Result<(), IssuerError> {
     let expected = state
         .config
         .admin_token_sha256
@@ -506,6 +506,16 @@ pub(crate) async fn admin_change<S: Store + Clone + 'static>(
     if !constant_time_eq(&sha256(presented.trim().as_bytes()), expected) {
         return Err(IssuerError::AdminUnauthorized);
     }
+    Ok(())
+}
+
+/// `POST /admin/credentials/{id}/{action}` with `Authorization: Bearer <admin token>`.
+pub(crate) async fn admin_change<S: Store + Clone + 'static>(
+    State(state): State<IssuerState<S>>,
+    Path((credential_id, action)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, IssuerError> {
+    check_admin(&state, &headers)?;
     let action = StatusAction::parse(&action).ok_or_else(|| {
         IssuerError::BadRequest("action must be revoke, suspend or reinstate".into())
     })?;

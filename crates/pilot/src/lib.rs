@@ -291,7 +291,7 @@ fn eu_master() -> Result<Diploma, PilotError> {
     serde_json::from_value(json!({
         "holder": {"family_name": {"en": "Janssens"}, "given_name": {"en": "Eva"}, "birth_date": "2001-02-03"},
         "awarding_body": {
-            "legal_name": {"fr": "Université Test de Bruxelles", "en": "Test University of Brussels"},
+            "legal_name": {"en": kakehashi_testpki::EU_UNIVERSITY_NAME, "nl": "Universiteit Brabant-Leuven"},
             "country": "BE",
             "legal_identifier": {"scheme": "VAT", "value": "BE0123456789"}
         },
@@ -311,7 +311,7 @@ fn jp_master() -> Result<Diploma, PilotError> {
             "given_name": {"ja": "花子", "ja-Kana": "ハナコ", "ja-Latn": "HANAKO"}
         },
         "awarding_body": {
-            "legal_name": {"ja": "かけはし試験大学", "en": "Kakehashi Test University"},
+            "legal_name": {"ja": kakehashi_testpki::JP_UNIVERSITY_NAME_JA, "en": kakehashi_testpki::JP_UNIVERSITY_NAME_EN},
             "country": "JP",
             "legal_identifier": {"scheme": "JP-CorporateNumber", "value": kakehashi_testpki::JP_UNIVERSITY_CORPORATE_NUMBER},
             "school_code": kakehashi_testpki::JP_UNIVERSITY_SCHOOL_CODE

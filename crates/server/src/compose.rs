@@ -2,21 +2,22 @@
 //!
 //! | role       | mounted                                   |
 //! |------------|-------------------------------------------|
-//! | `issuer`   | registrar portal, `/registrar/…`          |
-//! | `registry` | trust registry pages, `/registry`         |
+//! | `issuer`   | registrar portal `/registrar/…`; OpenID4VCI issuers `/issuers/{eu,jp}/…` |
+//! | `verifier` | OpenID4VP verifiers `/verifiers/{eu,jp}/verifier/…`                     |
+//! | `registry` | trust registry pages `/registry`; signed lists `/tsl/{name}.xml`        |
 //! | any        | home page `/` listing the mounted portals |
 //!
 //! Everything is generic over `S: Store + Clone + 'static`; the binary picks the backend.
 
 use kakehashi_academic::csv_import;
-use kakehashi_academic::model::{AwardingBody, CorporateNumber, LegalIdentifier, SchoolCode};
-use kakehashi_core::{LangMap, UnixTime};
+use kakehashi_core::UnixTime;
 use kakehashi_storage::{AuditEntry, Graduate, RegistrarUser, StorageError, Store};
 use kakehashi_web::home::PortalLink;
 use kakehashi_web::registrar::{RegistrarConfig, RegistrarPortal, University, hash_password};
-use kakehashi_web::registry::{FailureView, RegistryView, SharedRegistryView};
+use kakehashi_web::registry::SharedRegistryView;
 use kakehashi_web::{Clock, WebError};
 
+use crate::deployment::Deployment;
 use crate::{Config, Role};
 
 /// What the pages need besides the store and the configuration.
@@ -52,6 +53,7 @@ pub fn role_routers<S: Store + Clone + 'static>(
     store: S,
     config: &Config,
     setup: PageSetup,
+    deployment: Option<&Deployment<S>>,
 ) -> Composed {
     let secure_cookies = config.public_url.starts_with("https://");
     let mut pages = axum::Router::new();
@@ -82,65 +84,60 @@ pub fn role_routers<S: Store + Clone + 'static>(
     }
     pages = pages.merge(kakehashi_web::home::router(links));
     portals.insert(0, ("home", "/".to_owned()));
+    let mut protocols = axum::Router::new();
+    if let Some(d) = deployment {
+        if config.roles.contains(&Role::Issuer) {
+            for issuer in &d.issuers {
+                let path = kakehashi_http_issuer::issuer_path(&issuer.state);
+                protocols = protocols
+                    .nest(&path, kakehashi_http_issuer::router(issuer.state.clone()))
+                    .merge(kakehashi_http_issuer::well_known_router(
+                        issuer.state.clone(),
+                    ));
+                portals.push((
+                    if issuer.id == "eu" {
+                        "EU issuer"
+                    } else {
+                        "JP issuer"
+                    },
+                    format!("{path}/.well-known/openid-credential-issuer"),
+                ));
+            }
+        }
+        if config.roles.contains(&Role::Verifier) {
+            for verifier in &d.verifiers {
+                protocols = protocols.nest(
+                    &format!("/verifiers/{}", verifier.id),
+                    kakehashi_http_verifier::router(verifier.state.clone()),
+                );
+            }
+        }
+        if config.roles.contains(&Role::Registry) {
+            protocols = protocols.merge(crate::deployment::list_router(d.world.clone()));
+            portals.push(("EU LOTL", "/tsl/eu-lotl.xml".to_owned()));
+        }
+    }
     Composed {
-        router: kakehashi_web::site(pages),
+        router: kakehashi_web::site(pages).merge(protocols),
         portals,
     }
 }
 
-/// The two fictional universities of the pilot and their registrar accounts.
+/// The two fictional universities of the pilot and their registrar accounts: the same
+/// organisations (names, VAT / Corporate Number) as the seal certificates of the test PKI, so
+/// what their registrars issue verifies against the trusted lists.
 pub fn demo_universities() -> Result<Vec<University>, WebError> {
-    let names = |ja: &str, en: &str, extra: &[(&str, &str)]| {
-        let mut m = LangMap::single("en", en).map_err(|e| WebError::Internal(e.to_string()))?;
-        if !ja.is_empty() {
-            m = m
-                .with("ja", ja)
-                .map_err(|e| WebError::Internal(e.to_string()))?;
-        }
-        for (tag, text) in extra {
-            m = m
-                .with(tag, *text)
-                .map_err(|e| WebError::Internal(e.to_string()))?;
-        }
-        Ok::<_, WebError>(m)
-    };
-    let bad = |e: kakehashi_academic::AcademicError| WebError::Internal(e.to_string());
+    use kakehashi_http_issuer::Profile;
+    use kakehashi_http_issuer::demo::awarding_body;
     Ok(vec![
         University {
-            slug: "brabant-leuven".into(),
-            profile: AwardingBody {
-                legal_name: names(
-                    "ブラバント＝ルーヴェン大学",
-                    "University of Brabant-Leuven",
-                    &[
-                        ("nl", "Universiteit Brabant-Leuven"),
-                        ("fr", "Université de Brabant-Louvain"),
-                    ],
-                )?,
-                country: "BE".into(),
-                // Fictional; mod-97 check digits valid (09991234 -> 57).
-                legal_identifier: LegalIdentifier::Vat("BE0999123457".into()),
-                school_code: None,
-                erasmus_code: Some("B  BRABANT01".into()),
-            },
+            slug: crate::deployment::EU_SLUG.into(),
+            profile: awarding_body(Profile::Eu),
             registrars: vec!["registrar@brabant-leuven.example".into()],
         },
         University {
-            slug: "morinomiyako".into(),
-            profile: AwardingBody {
-                legal_name: names(
-                    "国立大学法人杜の都大学",
-                    "Morinomiyako National University",
-                    &[],
-                )?,
-                country: "JP".into(),
-                // Fictional; check digit valid under the National Tax Agency rule.
-                legal_identifier: LegalIdentifier::CorporateNumber(
-                    CorporateNumber::parse("9370005009999").map_err(bad)?,
-                ),
-                school_code: Some(SchoolCode::parse("F104190000017").map_err(bad)?),
-                erasmus_code: None,
-            },
+            slug: crate::deployment::JP_SLUG.into(),
+            profile: awarding_body(Profile::Jp),
             registrars: vec!["registrar@morinomiyako.example".into()],
         },
     ])
@@ -171,85 +168,6 @@ fn demo_display_name(username: &str) -> String {
     } else {
         "Sophie Claes".into()
     }
-}
-
-/// The demo trust registry: the trust crate's committed test fixtures (generated by its
-/// `testdata/gen`: an EU LOTL pinned by the EU-verifier test policy, pointing to a BE list and
-/// the JPlist), verified at `now` exactly as fetched lists would be. Lists that no longer
-/// verify (after their `NextUpdate`, 2027-05-01) show up as failures, not as trusted.
-pub fn demo_registry(now: UnixTime) -> RegistryView {
-    use kakehashi_fetch::trusted_lists::{ListFailure, ListLoadError, TrustedListSet};
-    use kakehashi_trust::policy::Scheme;
-    use kakehashi_trust::{ListAnchors, RecognitionPolicy, verify_list};
-
-    const POLICY: &str = include_str!("../../trust/testdata/fixtures/policy/eu-verifier.toml");
-    const LOTL: &[u8] = include_bytes!("../../trust/testdata/fixtures/lists/eu-lotl.xml");
-    const LISTS: [(&str, &[u8]); 2] = [
-        (
-            "BE",
-            include_bytes!("../../trust/testdata/fixtures/lists/BE.xml"),
-        ),
-        (
-            "JP",
-            include_bytes!("../../trust/testdata/fixtures/lists/JP.xml"),
-        ),
-    ];
-    let policy = match RecognitionPolicy::from_toml(POLICY) {
-        Ok(p) => p,
-        Err(e) => {
-            return RegistryView {
-                failures: vec![FailureView {
-                    territory: None,
-                    location: "demo policy".into(),
-                    reason: e.to_string(),
-                }],
-                ..RegistryView::default()
-            };
-        }
-    };
-    let pins = policy.pins(Scheme::Eu);
-    let lotl = match verify_list(LOTL, ListAnchors::PinnedSha256(&pins), now) {
-        Ok(l) => l,
-        Err(e) => {
-            return RegistryView {
-                failures: vec![FailureView {
-                    territory: Some("EU".into()),
-                    location: "demo list of trusted lists".into(),
-                    reason: e.to_string(),
-                }],
-                policy: Some(kakehashi_web::registry::PolicyView::from_policy(&policy)),
-                ..RegistryView::default()
-            };
-        }
-    };
-    let mut lists = Vec::new();
-    let mut failures = Vec::new();
-    for pointer in &lotl.list().scheme.pointers {
-        let territory = pointer.territory.clone();
-        let bytes = LISTS
-            .iter()
-            .find(|(t, _)| Some(*t) == territory.as_deref())
-            .map(|(_, b)| *b);
-        let Some(bytes) = bytes else { continue };
-        let anchors = ListAnchors::LotlPointer {
-            lotl: &lotl,
-            location: &pointer.location,
-        };
-        match verify_list(bytes, anchors, now) {
-            Ok(list) => lists.push(list),
-            Err(e) => failures.push(ListFailure {
-                territory,
-                location: pointer.location.clone(),
-                error: ListLoadError::Verify(e),
-            }),
-        }
-    }
-    let set = TrustedListSet {
-        lotl,
-        lists,
-        failures,
-    };
-    RegistryView::from_set(&set, Some(&policy))
 }
 
 /// What [`ensure_demo_data`] did. `Debug` hides the password.
@@ -385,7 +303,7 @@ mod tests {
             u[1].profile
                 .legal_identifier
                 .organization_identifier(&u[1].profile.country),
-            "NTRJP-9370005009999"
+            "NTRJP-7123456789012"
         );
         for university in &u {
             let import =
@@ -394,21 +312,6 @@ mod tests {
             assert!(import.errors.is_empty(), "{:?}", import.errors);
             assert_eq!(import.rows.len(), 3);
         }
-    }
-
-    #[test]
-    fn demo_registry_verifies_the_fixture_lists() {
-        let now = UnixTime::parse_rfc3339("2026-11-23T00:00:00Z").unwrap();
-        let view = demo_registry(now);
-        assert!(view.failures.is_empty(), "{:?}", view.failures);
-        let territories: Vec<&str> = view.lists.iter().map(|l| l.territory.as_str()).collect();
-        assert_eq!(territories, ["EU", "BE", "JP"]);
-        assert!(view.policy.as_ref().is_some_and(|p| !p.rules.is_empty()));
-        // After NextUpdate nothing is trusted and the page says why.
-        let later = UnixTime::parse_rfc3339("2027-06-01T00:00:00Z").unwrap();
-        let stale = demo_registry(later);
-        assert!(stale.lists.is_empty());
-        assert_eq!(stale.failures.len(), 1);
     }
 
     #[tokio::test]

@@ -68,6 +68,12 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Log format.
     pub log_format: LogFormat,
+    /// TLS server certificate chain (PEM, leaf first). With `tls_key`, the node serves https
+    /// itself; without them it serves the demo certificate (demo data) or plain http behind a
+    /// TLS-terminating proxy.
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PKCS#8 PEM).
+    pub tls_key: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Config {
@@ -88,6 +94,8 @@ impl std::fmt::Debug for Config {
             .field("clock_skew_seconds", &self.clock_skew_seconds)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("log_format", &self.log_format)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key.as_ref().map(|_| "<path>"))
             .finish()
     }
 }
@@ -95,8 +103,8 @@ impl std::fmt::Debug for Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            public_url: "http://127.0.0.1:8080".into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            public_url: DEFAULT_PUBLIC_URL.into(),
             data_dir: PathBuf::from("data"),
             database_url: None,
             roles: Role::ALL.to_vec(),
@@ -104,9 +112,14 @@ impl Default for Config {
             clock_skew_seconds: 60,
             max_body_bytes: 1 << 20,
             log_format: LogFormat::Text,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
+
+/// The default public URL; a node left at it announces `https://localhost:<bound port>`.
+pub const DEFAULT_PUBLIC_URL: &str = "https://localhost:8443";
 
 /// A configuration problem.
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +184,12 @@ impl Config {
         if let Some(v) = env("KAKEHASHI_DEMO_DATA") {
             self.demo_data = matches!(v.as_str(), "1" | "true" | "yes");
         }
+        if let Some(v) = env("KAKEHASHI_TLS_CERT") {
+            self.tls_cert = (!v.is_empty()).then(|| PathBuf::from(v));
+        }
+        if let Some(v) = env("KAKEHASHI_TLS_KEY") {
+            self.tls_key = (!v.is_empty()).then(|| PathBuf::from(v));
+        }
         if let Some(v) = env("KAKEHASHI_LOG_FORMAT") {
             self.log_format = match v.as_str() {
                 "json" => LogFormat::Json,
@@ -199,6 +218,11 @@ impl Config {
                 "public_url must be https:// (plain http only on loopback): {}",
                 self.public_url
             )));
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(ConfigError::Invalid(
+                "tls_cert and tls_key go together".into(),
+            ));
         }
         if !(0..=600).contains(&self.clock_skew_seconds) {
             return Err(ConfigError::Invalid(

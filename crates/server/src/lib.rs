@@ -7,7 +7,9 @@
 
 pub mod compose;
 pub mod config;
+pub mod deployment;
 pub mod metrics;
+pub mod node;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -84,6 +86,30 @@ pub struct NodeState<S> {
     pub store: S,
     pub config: Arc<Config>,
     pub metrics: Arc<metrics::Metrics>,
+    /// Why the node is not ready yet besides its store (e.g. trusted lists not loaded), or
+    /// `None`. `/readyz` answers 503 with this reason until it is cleared.
+    pub pending: Readiness,
+}
+
+/// A start-up condition `/readyz` waits for, shared with the task that fulfils it.
+#[derive(Clone, Default)]
+pub struct Readiness(Arc<std::sync::RwLock<Option<String>>>);
+
+impl Readiness {
+    /// Not ready until [`Readiness::set_ready`], for `reason`.
+    pub fn waiting_for(reason: impl Into<String>) -> Self {
+        Self(Arc::new(std::sync::RwLock::new(Some(reason.into()))))
+    }
+    /// The condition is met.
+    pub fn set_ready(&self) {
+        if let Ok(mut g) = self.0.write() {
+            *g = None;
+        }
+    }
+    /// The reason the node is not ready, if any.
+    pub fn reason(&self) -> Option<String> {
+        self.0.read().ok().and_then(|g| g.clone())
+    }
 }
 
 /// Health (the process is up), readiness (the store answers) and metrics, around the role
@@ -102,6 +128,12 @@ pub fn node_router<S: Store + Clone + 'static>(state: NodeState<S>, roles: Route
 }
 
 async fn ready<S: Store + Clone + 'static>(State(state): State<NodeState<S>>) -> impl IntoResponse {
+    if let Some(reason) = state.pending.reason() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {reason}"),
+        );
+    }
     match state.store.status_list_ids().await {
         Ok(_) => (StatusCode::OK, "ready".to_owned()),
         Err(e) => {
@@ -132,6 +164,27 @@ pub async fn serve(addr: SocketAddr, app: Router) -> Result<(), ServerError> {
             reason: e.to_string(),
         })?;
     serve_on(listener, app).await
+}
+
+/// Serves https with `tls` on an already bound listener until Ctrl-C or SIGTERM, then drains
+/// in-flight requests for up to 10 seconds.
+pub async fn serve_tls_on(
+    listener: std::net::TcpListener,
+    tls: axum_server::tls_rustls::RustlsConfig,
+    app: Router,
+) -> Result<(), ServerError> {
+    let handle = axum_server::Handle::new();
+    let shutdown = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    axum_server::from_tcp_rustls(listener, tls)
+        .map_err(|e| ServerError::Serve(e.to_string()))?
+        .handle(handle)
+        .serve(app.into_make_service_with_connect_info::<SocketAddr>())
+        .await
+        .map_err(|e| ServerError::Serve(e.to_string()))
 }
 
 /// Serves on an already bound listener (tests bind port 0).

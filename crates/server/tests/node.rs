@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use kakehashi_server::{AnyStore, Config, NodeState, metrics::Metrics, node_router};
+use kakehashi_server::{AnyStore, Config, NodeState, Readiness, metrics::Metrics, node_router};
 
 #[tokio::test]
 async fn health_ready_and_metrics() {
@@ -17,6 +17,7 @@ async fn health_ready_and_metrics() {
         store,
         config: Arc::new(config),
         metrics: Arc::new(Metrics::new()),
+        pending: Readiness::default(),
     };
     let app = node_router(state, axum::Router::new());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -32,15 +32,23 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use kakehashi_trust::UnixTime;
 use kakehashi_trust::publish::{ListDescription, ListSignatureAlgorithm, ListSigner, publish};
+pub mod node;
+
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DnType, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SerialNumber,
 };
 
-/// Corporate Number of the fictional Kakehashi Test University (check digit valid).
+/// Name of the fictional Japanese pilot university (English).
+pub const JP_UNIVERSITY_NAME_EN: &str = "Morinomiyako National University";
+/// Its name in Japanese.
+pub const JP_UNIVERSITY_NAME_JA: &str = "国立大学法人杜の都大学";
+/// Name of the fictional Belgian pilot university.
+pub const EU_UNIVERSITY_NAME: &str = "University of Brabant-Leuven";
+/// Corporate Number of the fictional Japanese university (check digit valid).
 pub const JP_UNIVERSITY_CORPORATE_NUMBER: &str = "7123456789012";
-/// Its fictional MEXT school code (private university, Tokyo).
-pub const JP_UNIVERSITY_SCHOOL_CODE: &str = "F313110199999";
+/// Its fictional MEXT school code (national university, Miyagi).
+pub const JP_UNIVERSITY_SCHOOL_CODE: &str = "F104190000017";
 /// organizationIdentifier of the fictional Belgian university.
 pub const EU_UNIVERSITY_ORG_ID: &str = "VATBE-0123456789";
 /// The time the committed fixture lists are issued and signed.
@@ -244,6 +252,59 @@ fn issued(p: CertificateParams, issuer: &Issuer<'_, &KeyPair>) -> Made {
     }
 }
 
+/// The EU QTSP's root CA (the service the Belgian list grants).
+fn eu_qtsp_ca_params() -> CertificateParams {
+    params("Test QTSP Root CA", "Kakehashi Test QTSP", "BE", 10, true)
+}
+
+/// The Japanese accredited e-seal CA (the service the JPlist lists).
+fn jp_eseal_ca_params() -> CertificateParams {
+    params(
+        "JP Accredited e-Seal CA (test)",
+        "Kakehashi Test e-Seal Co",
+        "JP",
+        30,
+        true,
+    )
+}
+
+/// The Belgian university's qualified seal: QC statements, QCP-l-qscd, its VAT
+/// organizationIdentifier.
+fn eu_seal_params(serial: u8) -> CertificateParams {
+    let mut seal = params(
+        &format!("{EU_UNIVERSITY_NAME} (seal)"),
+        EU_UNIVERSITY_NAME,
+        "BE",
+        serial,
+        false,
+    );
+    seal.distinguished_name
+        .push(DnType::CustomDnType(arcs("2.5.4.97")), EU_UNIVERSITY_ORG_ID);
+    seal.custom_extensions = vec![qc_statements(true, None), policies(&[QCP_L_QSCD])];
+    seal
+}
+
+/// The Japanese university's e-seal: QcCClegislation JP, the accredited CA's policy, its
+/// Corporate Number organizationIdentifier.
+fn jp_seal_params(serial: u8) -> CertificateParams {
+    let mut jseal = params(
+        &format!("{JP_UNIVERSITY_NAME_EN} (e-seal)"),
+        JP_UNIVERSITY_NAME_EN,
+        "JP",
+        serial,
+        false,
+    );
+    jseal.distinguished_name.push(
+        DnType::CustomDnType(arcs("2.5.4.97")),
+        format!("NTRJP-{JP_UNIVERSITY_CORPORATE_NUMBER}"),
+    );
+    jseal.custom_extensions = vec![
+        qc_statements(false, Some("JP")),
+        policies(&[JP_ESEAL_POLICY]),
+    ];
+    jseal
+}
+
 /// Generates everything under `out`: `pki/`, `chains/`, `lists/` (descriptions and signed XML).
 pub fn generate(out: &Path, p: &Params) {
     // List signers.
@@ -273,13 +334,7 @@ pub fn generate(out: &Path, p: &Params) {
     save(out, "jplist-signer", &jp_signer);
 
     // EU QTSP.
-    let (qtsp_ca, qtsp_params) = self_signed(params(
-        "Test QTSP Root CA",
-        "Kakehashi Test QTSP",
-        "BE",
-        10,
-        true,
-    ));
+    let (qtsp_ca, qtsp_params) = self_signed(eu_qtsp_ca_params());
     let (old_ca, old_params) = self_signed(params(
         "Test QTSP Old CA",
         "Kakehashi Test QTSP",
@@ -291,16 +346,7 @@ pub fn generate(out: &Path, p: &Params) {
     save(out, "eu-qtsp-old-ca", &old_ca);
     let qtsp_issuer = Issuer::new(qtsp_params, &qtsp_ca.key);
     let old_issuer = Issuer::new(old_params, &old_ca.key);
-    let mut seal = params(
-        "Universite Test de Bruxelles (seal)",
-        "Universite Test de Bruxelles",
-        "BE",
-        20,
-        false,
-    );
-    seal.distinguished_name
-        .push(DnType::CustomDnType(arcs("2.5.4.97")), EU_UNIVERSITY_ORG_ID);
-    seal.custom_extensions = vec![qc_statements(true, None), policies(&[QCP_L_QSCD])];
+    let seal = eu_seal_params(20);
     let eu_seal = issued(seal.clone(), &qtsp_issuer);
     save(out, "eu-university-seal", &eu_seal);
     let eu_old_seal = issued(seal, &old_issuer);
@@ -320,13 +366,7 @@ pub fn generate(out: &Path, p: &Params) {
     save(out, "eu-plain-seal", &eu_plain);
 
     // JP accredited e-seal CA, TSA, university seal.
-    let (jp_ca, jp_ca_params) = self_signed(params(
-        "JP Accredited e-Seal CA (test)",
-        "Kakehashi Test e-Seal Co",
-        "JP",
-        30,
-        true,
-    ));
+    let (jp_ca, jp_ca_params) = self_signed(jp_eseal_ca_params());
     save(out, "jp-eseal-ca", &jp_ca);
     let (jp_tsa, _) = self_signed(params(
         "JP Accredited TSA (test)",
@@ -337,22 +377,7 @@ pub fn generate(out: &Path, p: &Params) {
     ));
     save(out, "jp-tsa", &jp_tsa);
     let jp_issuer = Issuer::new(jp_ca_params, &jp_ca.key);
-    let mut jseal = params(
-        "Kakehashi Test University (e-seal)",
-        "Kakehashi Test University",
-        "JP",
-        40,
-        false,
-    );
-    jseal.distinguished_name.push(
-        DnType::CustomDnType(arcs("2.5.4.97")),
-        format!("NTRJP-{JP_UNIVERSITY_CORPORATE_NUMBER}"),
-    );
-    jseal.custom_extensions = vec![
-        qc_statements(false, Some("JP")),
-        policies(&[JP_ESEAL_POLICY]),
-    ];
-    let jp_seal = issued(jseal, &jp_issuer);
+    let jp_seal = issued(jp_seal_params(40), &jp_issuer);
     save(out, "jp-university-seal", &jp_seal);
 
     // Chains, leaf first.
@@ -636,7 +661,7 @@ fn jp_description(p: &Params) -> String {
          name = {{ en = \"JP Accredited TSA (test)\" }}\ncertificates = [\"../pki/jp-tsa.pem\"]\n\
          status = \"https://kakehashi.example/TrstSvc/TrustedList/Svcstatus/JP/accredited\"\n\
          status_starting_time = \"2025-04-01T00:00:00Z\"\n\n\
-         [[university]]\nname = {{ en = \"Kakehashi Test University\", ja = \"かけはし試験大学\" }}\n\
+         [[university]]\nname = {{ en = \"{JP_UNIVERSITY_NAME_EN}\", ja = \"{JP_UNIVERSITY_NAME_JA}\" }}\n\
          corporate_number = \"{JP_UNIVERSITY_CORPORATE_NUMBER}\"\nschool_code = \"{JP_UNIVERSITY_SCHOOL_CODE}\"\n\
          information_uri = \"https://univ.kakehashi.example\"\ncertificates = [\"../pki/jp-university-seal.pem\"]\n\
          status_starting_time = \"2025-04-01T00:00:00Z\"\n"
@@ -710,21 +735,36 @@ pub fn rogue_seal(out: &Path) {
         true,
     ));
     let issuer = Issuer::new(ca_params, &ca.key);
-    let mut seal = params(
-        "Universite Test de Bruxelles (seal)",
-        "Universite Test de Bruxelles",
-        "BE",
-        91,
-        false,
-    );
-    seal.distinguished_name
-        .push(DnType::CustomDnType(arcs("2.5.4.97")), EU_UNIVERSITY_ORG_ID);
-    seal.custom_extensions = vec![qc_statements(true, None), policies(&[QCP_L_QSCD])];
-    let leaf = issued(seal, &issuer);
+    let leaf = issued(eu_seal_params(91), &issuer);
     save(out, "rogue-seal", &leaf);
     write(
         out,
         "chains/rogue-seal.pem",
         &format!("{}{}", leaf.pem, ca.pem),
     );
+}
+
+/// [`republish`] for a running node: writes the re-signed `lists/{name}.xml` and records the
+/// new sequence number in `lists/{name}.toml`, so every re-issue of a list carries a higher
+/// `TSLSequenceNumber` than the one before (TS 119 612 clause 5.3.7).
+pub fn reissue(out: &Path, name: &str, issue: &str, next_update: &str) {
+    let xml = republish(out, name, issue, next_update);
+    let lists = out.join("lists");
+    let toml_path = lists.join(format!("{name}.toml"));
+    let text = std::fs::read_to_string(&toml_path).unwrap();
+    let desc: ListDescription = toml::from_str(&text).unwrap();
+    let next = desc.sequence_number + 1;
+    let updated: String = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("sequence_number") {
+                format!("sequence_number = {next}")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&toml_path, updated + "\n").unwrap();
+    std::fs::write(lists.join(format!("{name}.xml")), xml).unwrap();
 }

@@ -207,6 +207,7 @@ pub fn default_fetch_config() -> FetchConfig {
         max_bytes: 4 << 20,
         dangerous_allow_http_loopback: false,
         allow_files: false,
+        extra_tls_roots: Vec::new(),
     }
 }
 

@@ -2,12 +2,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context as _;
-use kakehashi_server::compose::{self, DemoOutcome};
+use kakehashi_server::compose::DemoOutcome;
 use kakehashi_server::config::LogFormat;
-use kakehashi_server::{AnyStore, Config, NodeState, Role, metrics::Metrics, node_router};
+use kakehashi_server::{AnyStore, Config, Role};
 
 /// Options of `kakehashi serve`.
 #[derive(clap::Args)]
@@ -86,73 +85,22 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_tracing(config.log_format);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let mut config = config;
-        let store = AnyStore::open(&config)
+        let env = |k: &str| std::env::var(k).ok();
+        let started = kakehashi_server::node::start(config, &env)
             .await
-            .context("cannot open the store")?;
-        tracing::info!(store = store.kind(), config = ?config, "starting");
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let addr = listener.local_addr().context("listener address")?;
-        // Without an explicit public URL, the node is reached where it listens.
-        if config.public_url == Config::default().public_url {
-            config.public_url = format!("http://{addr}");
+            .context("cannot start the node")?;
+        if let Some(outcome) = &started.demo {
+            print_demo_outcome(outcome);
         }
-        let config = Arc::new(config);
-        let metrics = Arc::new(Metrics::new());
-        let universities = if config.demo_data {
-            compose::demo_universities().context("demo universities")?
-        } else {
-            Vec::new()
-        };
-        let setup = compose::PageSetup::new(universities);
-        if config.demo_data && config.roles.contains(&Role::Registry) {
-            setup
-                .registry
-                .replace(compose::demo_registry(setup.clock.now()));
+        if started.demo_kek {
+            println!(
+                "Keys are sealed under the demo key file data/demo/kek: set KAKEHASHI_KEK \
+                 (32 bytes, base64url) for anything but a demo."
+            );
         }
-        if config.demo_data && config.roles.contains(&Role::Issuer) {
-            let password = std::env::var("KAKEHASHI_DEMO_PASSWORD")
-                .ok()
-                .filter(|p| !p.is_empty());
-            let now = setup.clock.now();
-            let outcome = match &store {
-                AnyStore::Sqlite(s) => {
-                    compose::ensure_demo_data(s, &setup.universities, password.as_deref(), now)
-                        .await
-                }
-                AnyStore::Postgres(s) => {
-                    compose::ensure_demo_data(s, &setup.universities, password.as_deref(), now)
-                        .await
-                }
-            }
-            .context("demo data")?;
-            print_demo_outcome(&outcome);
-        }
-        println!("Kakehashi node listening on http://{addr}");
-        let (app, portals) = match store {
-            AnyStore::Sqlite(s) => {
-                let composed = compose::role_routers(s.clone(), &config, setup);
-                let state = NodeState {
-                    store: s,
-                    config: config.clone(),
-                    metrics,
-                };
-                (node_router(state, composed.router), composed.portals)
-            }
-            AnyStore::Postgres(s) => {
-                let composed = compose::role_routers(s.clone(), &config, setup);
-                let state = NodeState {
-                    store: s,
-                    config: config.clone(),
-                    metrics,
-                };
-                (node_router(state, composed.router), composed.portals)
-            }
-        };
-        let base = config.public_url.trim_end_matches('/');
-        for (what, path) in portals {
+        let base = started.public_url.trim_end_matches('/');
+        println!("Kakehashi node listening on {base}");
+        for (what, path) in &started.portals {
             println!("  {what:<17} {base}{path}");
         }
         for (path, what) in [
@@ -162,8 +110,17 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         ] {
             println!("  {what:<17} {base}{path}");
         }
-        kakehashi_server::serve_on(listener, app)
+        if let Some(ca) = &started.tls_ca {
+            println!(
+                "TLS certificate from the node's demo CA: {} (NODE_EXTRA_CA_CERTS=…, \
+                 kakehashi wallet --tls-root …, or accept it in the browser)",
+                ca.display()
+            );
+        }
+        started
+            .server
             .await
+            .context("server task")?
             .context("server")?;
         Ok(ExitCode::SUCCESS)
     })

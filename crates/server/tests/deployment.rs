@@ -1,0 +1,268 @@
+//! A whole demo node over https on loopback, driven by the real wallet library: the EU
+//! university issues over OpenID4VCI, the Japanese verifier asks over OpenID4VP and reads the
+//! recognition report; then the node is stopped mid-flow (an offer made, a request fetched and
+//! consented to) and restarted on the same data, and the flow completes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kakehashi_crypto_aws_lc::sealed::KeyEncryptionKey;
+use kakehashi_http_issuer::Profile;
+use kakehashi_server::Config;
+use kakehashi_server::node::{Started, start};
+use kakehashi_storage_sqlite::SqliteStore;
+use kakehashi_wallet::{
+    Choice, HolderId, SystemClock, Wallet, WalletConfig, WalletContext, WalletHttp,
+    default_fetch_config,
+};
+use serde_json::{Value, json};
+
+fn env(key: &str) -> Option<String> {
+    (key == "KAKEHASHI_DEMO_PASSWORD").then(|| "correct horse battery staple".to_owned())
+}
+
+async fn boot(dir: &Path, port: u16) -> Started {
+    let mut config = Config::test_config(dir);
+    config.demo_data = true;
+    config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let started = start(config, &env).await.expect("node starts");
+    for _ in 0..200 {
+        if started.ready.reason().is_none() {
+            return started;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("not ready: {:?}", started.ready.reason());
+}
+
+fn stop(started: Started) {
+    started.server.abort();
+    for t in started.background {
+        t.abort();
+    }
+}
+
+fn pem_der(path: &Path) -> Vec<u8> {
+    kakehashi_testpki::read_pem_cert(path).unwrap()
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    admin: String,
+}
+
+impl Client {
+    fn new(dir: &Path, base: &str) -> Self {
+        let ca = reqwest::Certificate::from_der(&pem_der(&dir.join("demo/tls/ca.pem"))).unwrap();
+        Self {
+            http: reqwest::Client::builder()
+                .tls_certs_only([ca])
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+            admin: std::fs::read_to_string(kakehashi_server::deployment::admin_token_path(dir))
+                .unwrap(),
+        }
+    }
+
+    async fn offer(&self, issuer: &str, graduate: &str) -> Value {
+        let r = self
+            .http
+            .post(format!("{}/issuers/{issuer}/admin/offers", self.base))
+            .bearer_auth(self.admin.trim())
+            .json(&json!({ "graduate_id": graduate }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{:?}", r.text().await);
+        r.json().await.unwrap()
+    }
+
+    async fn session(&self, verifier: &str, template: &str) -> Value {
+        let r = self
+            .http
+            .post(format!(
+                "{}/verifiers/{verifier}/verifier/sessions",
+                self.base
+            ))
+            .json(&json!({ "template": template }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{:?}", r.text().await);
+        r.json().await.unwrap()
+    }
+
+    async fn result(&self, session: &Value) -> Value {
+        let url = session["status_url"].as_str().unwrap();
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+async fn wallet(dir: &Path, world: &Path) -> Wallet<SqliteStore> {
+    let store = SqliteStore::open(&dir.join("wallet.sqlite")).await.unwrap();
+    let (kek, _) = KeyEncryptionKey::generate("test").unwrap();
+    let http = WalletHttp::with_tls_roots_only(
+        default_fetch_config(),
+        &[pem_der(&world.join("tls/ca.pem"))],
+    )
+    .unwrap();
+    let config = WalletConfig {
+        verifier_anchors: Some(vec![pem_der(&world.join("pki/access-ca.pem"))]),
+        ..WalletConfig::default()
+    };
+    WalletContext::new(store, kek, http, Arc::new(SystemClock), config)
+        .wallet(HolderId::new("student").unwrap())
+}
+
+fn graduate_id(profile: Profile, number: &str) -> String {
+    kakehashi_academic::csv_import::idempotency_key(
+        &kakehashi_http_issuer::demo::awarding_body(profile),
+        number,
+    )
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kakehashi-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eu_diploma_to_the_japanese_verifier_and_a_restart_mid_flow() {
+    let dir = temp_dir("deployment");
+    let node = dir.join("node");
+    let first = boot(&node, 0).await;
+    let base = first.public_url.clone();
+    let port: u16 = base.rsplit(':').next().unwrap().parse().unwrap();
+    assert!(base.starts_with("https://localhost:"), "{base}");
+    let client = Client::new(&node, &base);
+    let holder = wallet(&dir, &node.join("demo")).await;
+
+    // The registrar system asks the EU university for an offer; the student receives it.
+    let offer = client
+        .offer("eu", &graduate_id(Profile::Eu, "BL-2026-00417"))
+        .await;
+    let received = holder
+        .receive(
+            offer["offer_uri"].as_str().unwrap(),
+            offer["tx_code"].as_str(),
+        )
+        .await
+        .unwrap();
+    assert!(!received.is_empty());
+
+    // The Japanese admissions office asks; the student consents; the office reads 修士相当.
+    let session = client.session("jp", "masters-admission").await;
+    let consent = holder
+        .prepare_presentation(session["request_uri"].as_str().unwrap())
+        .await
+        .unwrap();
+    let listed = serde_json::to_string(&consent).unwrap();
+    assert!(listed.contains("Morinomiyako"), "verifier named: {listed}");
+    let outcome = holder.present(consent, Choice::Accept).await.unwrap();
+    assert!(outcome.presented);
+    let result = client.result(&session).await;
+    assert_eq!(result["status"], "verified", "{result:#}");
+    assert!(result.to_string().contains("修士相当"), "{result:#}");
+    assert!(
+        !result.to_string().contains("2001-05-14"),
+        "birth date withheld"
+    );
+
+    // Mid-flow: an offer made and a request consented to, then the node stops.
+    let pending_offer = client
+        .offer("eu", &graduate_id(Profile::Eu, "BL-2025-01988"))
+        .await;
+    let session2 = client.session("jp", "masters-admission").await;
+    let consent2 = holder
+        .prepare_presentation(session2["request_uri"].as_str().unwrap())
+        .await
+        .unwrap();
+    stop(first);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let second = boot(&node, port).await;
+    assert_eq!(second.public_url, base);
+    let outcome2 = holder.present(consent2, Choice::Accept).await.unwrap();
+    assert!(outcome2.presented);
+    let result2 = client.result(&session2).await;
+    assert_eq!(result2["status"], "verified", "{result2:#}");
+    let more = holder
+        .receive(
+            pending_offer["offer_uri"].as_str().unwrap(),
+            pending_offer["tx_code"].as_str(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !more.is_empty(),
+        "the offer made before the restart still works"
+    );
+    // And the first credential is still presentable after the restart (same seal key).
+    let session3 = client.session("jp", "masters-admission").await;
+    let consent3 = holder
+        .prepare_presentation(session3["request_uri"].as_str().unwrap())
+        .await
+        .unwrap();
+    holder.present(consent3, Choice::Accept).await.unwrap();
+    assert_eq!(client.result(&session3).await["status"], "verified");
+
+    // Admin API: refused without the token.
+    let refused = reqwest::Client::builder()
+        .tls_certs_only([
+            reqwest::Certificate::from_der(&pem_der(&node.join("demo/tls/ca.pem"))).unwrap(),
+        ])
+        .build()
+        .unwrap()
+        .post(format!("{base}/issuers/eu/admin/offers"))
+        .json(&json!({"graduate_id": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    stop(second);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn japanese_diploma_to_the_eu_verifier_reads_eqf_7_advisory() {
+    let dir = temp_dir("deployment-jp");
+    let node = dir.join("node");
+    let started = boot(&node, 0).await;
+    let client = Client::new(&node, &started.public_url);
+    let holder = wallet(&dir, &node.join("demo")).await;
+    let offer = client
+        .offer("jp", &graduate_id(Profile::Jp, "修第1234号"))
+        .await;
+    holder
+        .receive(
+            offer["offer_uri"].as_str().unwrap(),
+            offer["tx_code"].as_str(),
+        )
+        .await
+        .unwrap();
+    let session = client.session("eu", "masters-admission").await;
+    let consent = holder
+        .prepare_presentation(session["request_uri"].as_str().unwrap())
+        .await
+        .unwrap();
+    holder.present(consent, Choice::Accept).await.unwrap();
+    let result = client.result(&session).await;
+    assert_eq!(result["status"], "verified", "{result:#}");
+    let text = result.to_string();
+    assert!(text.contains("EQF"), "{result:#}");
+    stop(started);
+    let _ = std::fs::remove_dir_all(&dir);
+}
