@@ -70,7 +70,7 @@ export function jwkVerifier(jwk) {
 }
 
 /** The SD-JWT VC instance of the npm side: issuer x5c to `anchorPem`, status lists over `ca`. */
-export function sdJwtVc({ anchorPem, ca, holder }) {
+export function sdJwtVc({ anchorPem, ca, holder, fetched = [] }) {
   const http = ca ? fetchWithCa(ca) : fetch;
   return new SDJwtVcInstance({
     hasher: digest,
@@ -81,6 +81,7 @@ export function sdJwtVc({ anchorPem, ca, holder }) {
     kbSigner: holder ? es256Signer(holder.privateKey) : undefined,
     kbSignAlg: 'ES256',
     statusListFetcher: async (uri) => {
+      fetched.push(uri);
       const r = await http(uri, { headers: { accept: 'application/statuslist+jwt' } });
       if (r.status !== 200) throw new Error(`status list ${uri}: ${r.status}`);
       return r.text();

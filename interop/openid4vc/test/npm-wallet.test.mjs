@@ -33,8 +33,12 @@ test('EU diploma: npm wallet receives the dc+sd-jwt (pre-authorized code, tx_cod
   assert.equal(got.token.accessTokenResponse.token_type, 'DPoP', 'the issuer bound the token with DPoP');
   const { header } = jwtParts(got.proofJwt);
   assert.equal(header.typ, 'openid4vci-proof+jwt');
-  const sdjwt = sdJwtVc({ anchorPem: pki('eu-qtsp-ca.pem'), ca: node.ca });
+  const fetched = [];
+  const sdjwt = sdJwtVc({ anchorPem: pki('eu-qtsp-ca.pem'), ca: node.ca, fetched });
   const verified = await sdjwt.verify(got.credential);
+  // The Token Status List was fetched, its x5c-signed JWT verified and the entry read as valid.
+  assert.deepEqual(fetched, [verified.payload.status.status_list.uri]);
+  assert.ok(fetched[0].startsWith(`${node.base}/issuers/eu/status/`));
   assert.equal(verified.header.typ, 'dc+sd-jwt');
   assert.equal(verified.payload.vct, 'urn:kakehashi:vct:diploma:eu:1');
   assert.equal(verified.payload.iss, `${node.base}/issuers/eu`);
