@@ -21,8 +21,8 @@ mod unencoded;
 
 pub use error::JoseError;
 pub use jws::{
-    JwsHeader, JwsJson, JwsJsonSignature, UnverifiedJws, VerifiedJws, sign_compact,
-    sign_compact_with, signing_input,
+    JwsHeader, JwsJson, JwsJsonSignature, UnverifiedJws, VerifiedJws, parse_json_bounded,
+    sign_compact, sign_compact_with, signing_input,
 };
 pub use jwt::{TimeChecks, check_jwt_times, numeric_date};
 pub use unencoded::{UnverifiedUnencodedJws, VerifiedUnencodedJws, sign_unencoded_json};

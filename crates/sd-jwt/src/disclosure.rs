@@ -1,8 +1,9 @@
 //! Disclosures (RFC 9901 section 4.2): `[salt, name, value]` for an object property,
 //! `[salt, value]` for an array element, base64url-encoded JSON.
 
-use kakehashi_core::{JsonLimits, b64, json};
+use kakehashi_core::{JsonLimits, b64};
 use kakehashi_crypto::{CryptoProvider, HashAlgorithm};
+use kakehashi_jose::parse_json_bounded;
 use serde_json::Value;
 
 use crate::{JsonStyle, SdJwtError};
@@ -24,7 +25,7 @@ impl Disclosure {
             return Err(SdJwtError::Malformed("empty disclosure"));
         }
         let bytes = b64::decode(encoded).map_err(|_| SdJwtError::DisclosureEncoding)?;
-        let parsed = json::parse_limited(&bytes, limits).map_err(SdJwtError::json("disclosure"))?;
+        let parsed = parse_json_bounded(&bytes, limits).map_err(SdJwtError::json("disclosure"))?;
         let Value::Array(items) = parsed else {
             return Err(SdJwtError::DisclosureShape("not a JSON array"));
         };

@@ -127,7 +127,6 @@ impl SdJwt {
             .collect();
         Ok(SdJwt {
             jws: self.jws.clone(),
-            issuer_jwt: self.issuer_jwt.clone(),
             disclosures,
             kb_jwt: None,
             serialization: self.serialization.clone(),

@@ -29,9 +29,8 @@ pub enum Serialization {
 #[derive(Debug, Clone)]
 pub struct SdJwt {
     /// The Issuer-signed JWT; for the general JSON syntax the first signature comes first.
+    /// The first one's compact text is the Issuer-signed JWT of the compact serialization.
     pub(crate) jws: Vec<UnverifiedJws>,
-    /// Compact form of the first signature: `header.payload.signature`.
-    pub(crate) issuer_jwt: String,
     pub(crate) disclosures: Vec<Disclosure>,
     pub(crate) kb_jwt: Option<String>,
     pub(crate) serialization: Serialization,
@@ -64,32 +63,26 @@ impl SdJwt {
             .split_once('~')
             .ok_or(SdJwtError::Malformed("no '~' after the Issuer-signed JWT"))?;
         let (middle, kb) = match rest.rfind('~') {
-            Some(i) => (&rest[..i], &rest[i + 1..]),
-            None => ("", rest),
+            Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
+            None => (None, rest),
         };
-        let count = if middle.is_empty() && !rest.contains('~') {
-            0
-        } else {
-            middle.split('~').count()
-        };
-        if count > limits.max_disclosures {
-            return Err(SdJwtError::TooManyDisclosures {
-                count,
-                limit: limits.max_disclosures,
-            });
-        }
-        let mut disclosures = Vec::with_capacity(count);
-        if count > 0 {
-            for d in middle.split('~') {
-                disclosures.push(Disclosure::parse(d, limits.json)?);
+        // One pass over the Disclosures; the total is only counted for the error.
+        let mut disclosures = Vec::new();
+        for d in middle.into_iter().flat_map(|m| m.split('~')) {
+            if disclosures.len() == limits.max_disclosures {
+                return Err(SdJwtError::TooManyDisclosures {
+                    count: middle.map_or(0, |m| m.split('~').count()),
+                    limit: limits.max_disclosures,
+                });
             }
+            disclosures.push(Disclosure::parse(d, limits.json)?);
         }
         let jws = UnverifiedJws::parse_compact_with(jwt, limits.json, &[])
             .map_err(SdJwtError::jose("Issuer-signed JWT"))?;
         let kb_jwt = if kb.is_empty() {
             None
         } else {
-            if kb.split('.').count() != 3 {
+            if kb.bytes().filter(|&b| b == b'.').count() != 2 {
                 return Err(SdJwtError::Malformed(
                     "last component is neither empty nor a JWT",
                 ));
@@ -98,7 +91,6 @@ impl SdJwt {
         };
         Ok(Self {
             jws: vec![jws],
-            issuer_jwt: jwt.to_owned(),
             disclosures,
             kb_jwt,
             serialization: Serialization::Compact,
@@ -147,9 +139,8 @@ impl SdJwt {
         }
         let compact =
             |s: &JwsJsonSignature| format!("{}.{}.{}", s.protected, parsed.payload, s.signature);
-        let issuer_jwt = compact(&first);
         let mut jws = Vec::with_capacity(1 + others.len());
-        for c in std::iter::once(issuer_jwt.clone()).chain(others.iter().map(compact)) {
+        for c in std::iter::once(compact(&first)).chain(others.iter().map(compact)) {
             jws.push(
                 UnverifiedJws::parse_compact_with(&c, limits.json, &[])
                     .map_err(SdJwtError::jose("Issuer-signed JWT"))?,
@@ -157,7 +148,6 @@ impl SdJwt {
         }
         Ok(Self {
             jws,
-            issuer_jwt,
             disclosures,
             kb_jwt,
             serialization: Serialization::Json {
@@ -177,7 +167,6 @@ impl SdJwt {
             .map_err(SdJwtError::jose("Issuer-signed JWT"))?;
         Ok(Self {
             jws: vec![jws],
-            issuer_jwt,
             disclosures,
             kb_jwt: None,
             serialization: Serialization::Compact,
@@ -192,7 +181,8 @@ impl SdJwt {
 
     /// The Issuer-signed JWT in compact form.
     pub fn issuer_jwt(&self) -> &str {
-        &self.issuer_jwt
+        // `jws` always holds at least the first signature (every constructor pushes it).
+        self.jws[0].compact()
     }
 
     /// The Disclosures, in transmitted order.
@@ -219,7 +209,8 @@ impl SdJwt {
 
     /// `<JWT>~<D1>~...~<DN>~`: the input of `sd_hash` (RFC 9901 sections 4.3.1 and 8.1).
     pub fn sd_hash_input(&self) -> String {
-        let len = self.issuer_jwt.len()
+        let issuer_jwt = self.issuer_jwt();
+        let len = issuer_jwt.len()
             + 1
             + self
                 .disclosures
@@ -227,7 +218,7 @@ impl SdJwt {
                 .map(|d| d.encoded().len() + 1)
                 .sum::<usize>();
         let mut out = String::with_capacity(len);
-        out.push_str(&self.issuer_jwt);
+        out.push_str(issuer_jwt);
         out.push('~');
         for d in &self.disclosures {
             out.push_str(d.encoded());
@@ -248,7 +239,7 @@ impl SdJwt {
     /// The JWS JSON serialization, flattened or general. Unprotected members and further
     /// signatures of a parsed JSON input are kept.
     pub fn to_json(&self, flattened: bool) -> Value {
-        let mut parts = self.issuer_jwt.splitn(3, '.');
+        let mut parts = self.issuer_jwt().splitn(3, '.');
         let (protected, payload, signature) = (
             parts.next().unwrap_or_default(),
             parts.next().unwrap_or_default(),

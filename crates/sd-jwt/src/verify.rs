@@ -194,6 +194,8 @@ impl SdJwt {
         let mut claims = verified
             .claims(options.limits.json)
             .map_err(SdJwtError::jose("Issuer-signed JWT"))?;
+        // Header and key move into the result; only the payload bytes are dropped.
+        let (header, _, issuer_key) = verified.into_parts();
         let hash = take_sd_alg(&mut claims, options.allowed_hashes)?;
         let processed = process(
             claims,
@@ -222,8 +224,6 @@ impl SdJwt {
             )?),
             (Some(_), None, _) => return Err(SdJwtError::Malformed("internal sd_hash input")),
         };
-        let header = verified.header().clone();
-        let issuer_key = verified.key().clone();
         Ok(VerifiedSdJwt {
             header,
             claims: processed.claims,
