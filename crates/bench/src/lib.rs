@@ -89,14 +89,8 @@ impl Scenario {
         let holder = testing::holder();
         let mut scenario = Self::world(holder.public_jwk().clone());
         let issued = scenario.issue();
-        scenario.presentation = testing::present_eu(
-            &issued,
-            &holder,
-            &PRESENTED,
-            CLIENT_ID,
-            NONCE,
-            NOW,
-        );
+        scenario.presentation =
+            testing::present_eu(&issued, &holder, &PRESENTED, CLIENT_ID, NONCE, NOW);
         scenario
     }
 
@@ -192,10 +186,12 @@ impl Scenario {
             .iter()
             .map(|c| kakehashi_core::b64::encode_std(c).into())
             .collect();
-        let mut builder =
-            SdJwtBuilder::sd_jwt_vc(self.claims.clone(), kakehashi_academic::profiles::EU_DIPLOMA_VCT)
-                .holder_key(self.holder.clone())
-                .header_member("x5c", Value::Array(chain));
+        let mut builder = SdJwtBuilder::sd_jwt_vc(
+            self.claims.clone(),
+            kakehashi_academic::profiles::EU_DIPLOMA_VCT,
+        )
+        .holder_key(self.holder.clone())
+        .header_member("x5c", Value::Array(chain));
         for pointer in CONCEALED {
             builder = builder.conceal(ClaimPath::from_pointer(pointer, &view).expect("path"));
         }
@@ -257,6 +253,50 @@ impl Scenario {
         verify_presentation(presented, &self.fetched, &self.context()).map_err(|r| r.to_string())
     }
 
+    /// The pipeline's trust step alone: the `x5c` chain of the presentation evaluated against
+    /// the verified trusted lists (rustls-webpki path building and signatures, policy).
+    pub fn evaluate_chain(&self, chain: &[Vec<u8>]) -> Result<(), kakehashi_trust::TrustError> {
+        kakehashi_trust::evaluate(
+            chain,
+            &self.lists,
+            &self.policy,
+            NOW.saturating_add(-86_400),
+        )
+        .map(|_| ())
+    }
+
+    /// The `x5c` chain of the presentation's issuer JWT.
+    pub fn chain(&self) -> Result<Vec<Vec<u8>>, SdJwtError> {
+        let sd = SdJwt::parse(&self.presentation, Limits::DEFAULT)?;
+        sd.header().x5c().map_err(|source| SdJwtError::Jose {
+            context: "x5c",
+            source,
+        })
+    }
+
+    /// The pipeline's status step alone: the cached Token Status List token verified with
+    /// the issuer key and the credential's entry read.
+    pub fn status_check(&self) -> Result<bool, kakehashi_status_list::StatusListError> {
+        let token = self
+            .fetched
+            .status_lists
+            .get(STATUS_URI)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        let list = kakehashi_status_list::verify_status_list_token(
+            &token,
+            &self.provider,
+            self.issuer_key(),
+            STATUS_URI,
+            &kakehashi_status_list::VerifyOptions::at(NOW),
+        )?;
+        let reference = StatusListReference {
+            idx: STATUS_INDEX,
+            uri: STATUS_URI.into(),
+        };
+        Ok(list.status(&reference, NOW)? == kakehashi_status_list::StatusType::Valid)
+    }
+
     /// The bare SD-JWT VC verifier with the issuer key given (what the peers are given).
     pub fn bare(&self, presentation: &str) -> Result<VerifiedSdJwtVc, SdJwtError> {
         let sd = SdJwt::parse(presentation, Limits::DEFAULT)?;
@@ -294,6 +334,32 @@ impl Scenario {
         Ok(verifier.verified_claims)
     }
 
+    /// The two signature checks of the presentation on ring (through `jsonwebtoken`).
+    pub fn ring_floor(&self) -> RingFloor {
+        let parts: Vec<&str> = self.presentation.split('~').collect();
+        let split = |jws: &str| {
+            let (input, sig) = jws.rsplit_once('.').expect("compact JWS");
+            (input.to_owned(), sig.to_owned())
+        };
+        let (issuer_input, issuer_sig) = split(parts.first().copied().unwrap_or_default());
+        let (kb_input, kb_sig) = split(parts.last().copied().unwrap_or_default());
+        let key = |k: &PublicJwk| {
+            jsonwebtoken::DecodingKey::from_ec_components(
+                &b64::encode(k.x()),
+                &b64::encode(k.y().unwrap_or_default()),
+            )
+            .expect("P-256 key")
+        };
+        RingFloor {
+            issuer_key: key(self.issuer_key()),
+            holder_key: key(&self.holder),
+            issuer_input,
+            issuer_sig,
+            kb_input,
+            kb_sig,
+        }
+    }
+
     /// The two signature checks of the presentation on raw aws-lc-rs.
     pub fn floor(&self) -> Floor {
         let parts: Vec<&str> = self.presentation.split('~').collect();
@@ -301,7 +367,10 @@ impl Scenario {
         let kb = parts.last().copied().unwrap_or_default();
         let split = |jws: &str| {
             let (input, sig) = jws.rsplit_once('.').expect("compact JWS");
-            (input.as_bytes().to_vec(), b64::decode(sig).expect("base64url"))
+            (
+                input.as_bytes().to_vec(),
+                b64::decode(sig).expect("base64url"),
+            )
         };
         let (issuer_input, issuer_sig) = split(jwt);
         let (kb_input, kb_sig) = split(kb);
@@ -327,6 +396,28 @@ impl Scenario {
 impl Default for Scenario {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// The same two ES256 checks through `jsonwebtoken` on ring: the floor of the `sd-jwt-rs` peer.
+pub struct RingFloor {
+    issuer_key: jsonwebtoken::DecodingKey,
+    holder_key: jsonwebtoken::DecodingKey,
+    issuer_input: String,
+    issuer_sig: String,
+    kb_input: String,
+    kb_sig: String,
+}
+
+impl RingFloor {
+    /// Both signature checks of the presentation (issuer JWT and KB-JWT).
+    pub fn verify_two(&self) -> bool {
+        let check = |sig: &str, input: &str, key| {
+            jsonwebtoken::crypto::verify(sig, input.as_bytes(), key, jsonwebtoken::Algorithm::ES256)
+                .unwrap_or(false)
+        };
+        check(&self.issuer_sig, &self.issuer_input, &self.issuer_key)
+            && check(&self.kb_sig, &self.kb_input, &self.holder_key)
     }
 }
 
@@ -442,12 +533,18 @@ pub fn fixture_time() -> UnixTime {
 mod tests {
     use super::*;
 
-    /// Replaces the last character of the `n`-th `~`-separated part (0: issuer JWT).
+    /// Changes one base64url character in the signature (JWTs) or the middle (Disclosures)
+    /// of the `n`-th `~`-separated part (0: issuer JWT), keeping the encoding valid.
     fn tamper(presentation: &str, n: usize) -> String {
         let mut parts: Vec<String> = presentation.split('~').map(str::to_owned).collect();
         let part = &mut parts[n];
-        let last = part.pop().unwrap();
-        part.push(if last == 'A' { 'B' } else { 'A' });
+        let at = match part.rfind('.') {
+            Some(dot) => dot + 10,
+            None => part.len() / 2,
+        };
+        let old = part.as_bytes()[at];
+        let new = if old == b'Q' { "R" } else { "Q" };
+        part.replace_range(at..=at, new);
         parts.join("~")
     }
 
@@ -457,10 +554,7 @@ mod tests {
         let p = s.presentation();
         assert_eq!(p.split('~').count(), 12, "JWT, 10 Disclosures, KB-JWT");
         let verdict = s.pipeline(p).unwrap();
-        assert_eq!(
-            verdict.disclosed_claims()["diploma_number"],
-            "BE-2026-0001"
-        );
+        assert_eq!(verdict.disclosed_claims()["diploma_number"], "BE-2026-0001");
         s.plan_and_pipeline(p).unwrap();
         let bare = s.bare(p).unwrap();
         assert_eq!(bare.claims()["qualification"]["eqf_level"], 7);
@@ -470,6 +564,13 @@ mod tests {
         let floor = s.floor();
         assert!(floor.verify_two());
         assert!(floor.check_signed(&floor.sign()));
+        assert!(s.ring_floor().verify_two());
+        let chain = s.chain().unwrap();
+        s.evaluate_chain(&chain).unwrap();
+        assert!(s.evaluate_chain(&[]).is_err());
+        let unlisted = testing::unlisted_seal().certificate_chain().to_vec();
+        assert!(s.evaluate_chain(&unlisted).is_err());
+        assert!(s.status_check().unwrap());
     }
 
     #[test]
@@ -483,6 +584,11 @@ mod tests {
         }
         let floor = s.floor();
         assert!(!floor.check_signed(&[0; 64]));
+        for n in [0, 11] {
+            let bad = Scenario::with_presentation(&tamper(s.presentation(), n)).unwrap();
+            assert!(!bad.floor().verify_two(), "aws-lc-rs floor, part {n}");
+            assert!(!bad.ring_floor().verify_two(), "ring floor, part {n}");
+        }
     }
 
     #[test]

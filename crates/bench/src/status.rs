@@ -80,7 +80,10 @@ mod tests {
         let signer = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
         let now = UnixTime(1_800_000_000);
         let token = publish(&list, &signer, "https://s.example/1", now).unwrap();
-        assert_eq!(fetch(&token, &signer, "https://s.example/1", now).unwrap(), 12_500);
+        assert_eq!(
+            fetch(&token, &signer, "https://s.example/1", now).unwrap(),
+            12_500
+        );
         let other = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
         assert!(fetch(&token, &other, "https://s.example/1", now).is_err());
         let inflated = inflate(&list.compress(Compression::RUN_LENGTH).unwrap()).unwrap();
