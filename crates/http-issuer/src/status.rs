@@ -344,6 +344,12 @@ pub async fn publish<S: Store>(
         .await
     {
         Ok(()) | Err(StorageError::StaleVersion { .. }) => Ok(token),
+        // The stored publication is a cache: on a full disk the list is still served (every
+        // verifier of this issuer depends on it), signed afresh until space is freed.
+        Err(StorageError::Full) => {
+            tracing::warn!(list = list_id, "storage full: status list served unstored");
+            Ok(token)
+        }
         Err(e) => Err(e.into()),
     }
 }
