@@ -391,6 +391,14 @@ impl<S> VerifierState<S> {
         self
     }
 
+    /// Drops every cached status list, so the next verification fetches them again (e.g. after
+    /// an issuer announces a revocation that must count before the lists' `ttl` runs out).
+    pub fn clear_status_cache(&self) {
+        if let Ok(mut cache) = self.status_cache.lock() {
+            cache.clear();
+        }
+    }
+
     /// Installs already verified lists (tests, or lists loaded by the composition).
     pub fn set_trusted_lists(&self, lists: Vec<VerifiedTrustedList>, now: UnixTime) {
         let snapshot = Arc::new(TrustSnapshot {

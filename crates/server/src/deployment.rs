@@ -415,10 +415,10 @@ pub async fn build<S: Store + Clone + 'static>(
 /// The demo TLS material for the node's hosts, under `data_dir/demo`.
 pub fn demo_tls(data_dir: &Path, public_url: &str) -> Result<TlsFiles, ServerError> {
     let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
-    if let Some(host) = kakehashi_oid4vp::form::https_host(public_url) {
-        if !hosts.contains(&host) {
-            hosts.insert(0, host);
-        }
+    if let Some(host) = kakehashi_oid4vp::form::https_host(public_url)
+        && !hosts.contains(&host)
+    {
+        hosts.insert(0, host);
     }
     kakehashi_testpki::node::tls(&data_dir.join("demo"), &hosts).map_err(world_err)
 }

@@ -44,7 +44,8 @@ pub use http::{HttpResponse, WalletHttp, default_fetch_config};
 pub use issuance::PendingAuthorization;
 pub use kakehashi_storage::{PresentationRecord, StoredCredential};
 pub use presentation::{
-    Choice, ConsentItem, ConsentRequest, DisclosedClaim, PresentationOutcome, VerifierInfo,
+    Alteration, Choice, ConsentItem, ConsentRequest, DisclosedClaim, PresentationOutcome,
+    VerifierInfo,
 };
 
 /// Where the wallet reads the time. Injected so tests and replays are deterministic.

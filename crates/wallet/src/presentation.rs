@@ -101,6 +101,28 @@ pub enum Choice {
     Decline,
 }
 
+/// A deliberate deviation from an honest presentation (see `Wallet::present_altered`, feature
+/// `adversary`).
+pub enum Alteration {
+    /// Bind the key-binding JWT (or VP JWT) to this audience instead of the verifier's
+    /// `client_id`: a presentation made for another verifier.
+    Audience(String),
+    /// Rewrite the `vp_token` (query id → presentations) just before it is encrypted and sent.
+    Token(TokenRewrite),
+}
+
+/// A rewrite of the `vp_token` map (query id → presentations).
+pub type TokenRewrite = Box<dyn FnOnce(&mut Map<String, Value>) + Send>;
+
+impl std::fmt::Debug for Alteration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Audience(a) => f.debug_tuple("Audience").field(a).finish(),
+            Self::Token(_) => f.write_str("Token(..)"),
+        }
+    }
+}
+
 /// What presenting led to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PresentationOutcome {
@@ -270,6 +292,27 @@ impl<S: Store + Clone> Wallet<S> {
         consent: ConsentRequest,
         choice: Choice,
     ) -> Result<PresentationOutcome, WalletError> {
+        self.present_inner(consent, choice, None).await
+    }
+
+    /// Presents like [`Wallet::present`] with an [`Alteration`]: a conformance harness (the
+    /// pilot) uses it to show that verifiers refuse what an honest wallet never sends.
+    #[cfg(feature = "adversary")]
+    pub async fn present_altered(
+        &self,
+        consent: ConsentRequest,
+        alteration: Alteration,
+    ) -> Result<PresentationOutcome, WalletError> {
+        self.present_inner(consent, Choice::Accept, Some(alteration))
+            .await
+    }
+
+    async fn present_inner(
+        &self,
+        consent: ConsentRequest,
+        choice: Choice,
+        alteration: Option<Alteration>,
+    ) -> Result<PresentationOutcome, WalletError> {
         let now = self.now();
         if now.seconds().saturating_sub(consent.prepared_at.seconds())
             > self.config().consent_lifetime_seconds
@@ -295,7 +338,13 @@ impl<S: Store + Clone> Wallet<S> {
             });
         }
         let (nonce, audience) = pending.binding();
-        let (nonce, audience) = (nonce.to_owned(), audience.to_owned());
+        let (nonce, mut audience) = (nonce.to_owned(), audience.to_owned());
+        let mut alter_token = None;
+        match alteration {
+            Some(Alteration::Audience(other)) => audience = other,
+            Some(Alteration::Token(f)) => alter_token = Some(f),
+            None => {}
+        }
         let provider = self.provider();
         let mut vp_token = Map::new();
         let mut credential_ids = Vec::new();
@@ -337,6 +386,9 @@ impl<S: Store + Clone> Wallet<S> {
                 credential.id.clone(),
                 Value::Array(item.claims.iter().map(|c| c.path.clone()).collect()),
             );
+        }
+        if let Some(f) = alter_token {
+            f(&mut vp_token);
         }
         let response = pending
             .respond(vp_token)
