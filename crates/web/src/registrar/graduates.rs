@@ -50,8 +50,12 @@ fn join_name(family: Option<&str>, given: Option<&str>, sep: &str) -> Option<Str
     }
 }
 
+/// The diploma of a record: a bare diploma (added here) or the issuer's record, which wraps it
+/// in `diploma` (once issuance has touched it, or made by the bulk import command).
 fn diploma_of(graduate: &Graduate) -> Option<Diploma> {
-    serde_json::from_value(graduate.record.clone()).ok()
+    serde_json::from_value(graduate.record.clone())
+        .ok()
+        .or_else(|| serde_json::from_value(graduate.record.get("diploma")?.clone()).ok())
 }
 
 fn graduate_href(id: &str) -> String {

@@ -5,12 +5,16 @@
 //! - [`GraduateActions`]: links shown on a graduate's page ([`RegistrarPortal::with_actions`]);
 //! - [`RegistrarPortal::with_routes`]: extra routes under the same state, so their handlers
 //!   can take [`SignedIn`] and check CSRF with [`SignedIn::check_csrf`].
+//!
+//! [`RegistrarPortal::with_issuers`] uses both to plug in each university's OpenID4VCI issuer
+//! (offers with QR code and transaction code, revocation; see `issuance.rs`).
 
 mod actions;
 mod audit;
 mod auth;
 mod graduates;
 mod import;
+mod issuance;
 
 use std::sync::Arc;
 
@@ -24,6 +28,7 @@ use kakehashi_storage::{AuditEntry, Store};
 pub use actions::{ActionLink, ActionStyle, GraduateActions, GraduateSummary};
 pub(crate) use auth::{DECOY_HASH, set_cookie, verify_password};
 pub use auth::{SignedIn, hash_password};
+pub use issuance::Issuance;
 
 use crate::Clock;
 use crate::i18n::Tr;
