@@ -62,7 +62,17 @@ pub fn role_routers<S: Store + Clone + 'static>(
     if config.roles.contains(&Role::Issuer) {
         let mut registrar = RegistrarConfig::new(setup.universities.clone(), secure_cookies);
         registrar.clock = setup.clock.clone();
-        pages = pages.merge(RegistrarPortal::new(store.clone(), registrar).router());
+        let mut portal = RegistrarPortal::new(store.clone(), registrar);
+        if let Some(d) = deployment {
+            // Each university's registrars issue with that university's issuer.
+            portal = portal.with_issuers(
+                d.issuers
+                    .iter()
+                    .map(|i| (i.university.to_owned(), i.state.clone()))
+                    .collect(),
+            );
+        }
+        pages = pages.merge(portal.router());
         links.push(PortalLink {
             title: "home.registrar",
             description: "home.registrar.desc",
