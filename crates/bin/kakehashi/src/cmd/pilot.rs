@@ -40,7 +40,7 @@ pub fn run(args: PilotArgs) -> anyhow::Result<ExitCode> {
             data_dir.display()
         );
         println!(
-            "registry (trusted lists, status lists): {}\n",
+            "node (issuers, verifiers, trusted lists, status lists): {}\n",
             report.registry
         );
         print!("{}", report.table());
