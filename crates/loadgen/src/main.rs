@@ -1,5 +1,8 @@
 //! `kakehashi-load`: soak and HTTP benchmarks against a `kakehashi serve` node.
 
+// A measuring edge tool: it times requests, so it reads the clock by design.
+#![allow(clippy::disallowed_methods)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -10,7 +13,10 @@ use kakehashi_loadgen::node::{Node, ServerProcess};
 use kakehashi_loadgen::soak;
 
 #[derive(Parser)]
-#[command(name = "kakehashi-load", about = "Load and benchmarks for a Kakehashi node over https")]
+#[command(
+    name = "kakehashi-load",
+    about = "Load and benchmarks for a Kakehashi node over https"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -84,7 +90,7 @@ async fn target(t: &Target) -> anyhow::Result<(Node, Option<ServerProcess>)> {
 }
 
 fn run_id() -> String {
-    #[allow(clippy::disallowed_methods)] // an edge tool: the run id only has to differ per run
+    #[allow(clippy::disallowed_methods)] // the run id only has to differ per run
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
@@ -132,7 +138,11 @@ async fn main_async(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("kakehashi-load: server memory is not flat");
                 ok = false;
             }
-            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
     }
 }

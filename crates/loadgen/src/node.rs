@@ -151,7 +151,10 @@ impl Node {
     pub async fn session(&self, verifier: &str) -> Result<(String, String), LoadError> {
         let r = self
             .http
-            .post(format!("{}/verifiers/{verifier}/verifier/sessions", self.url))
+            .post(format!(
+                "{}/verifiers/{verifier}/verifier/sessions",
+                self.url
+            ))
             .json(&json!({ "template": "masters-admission" }))
             .send()
             .await
@@ -159,7 +162,9 @@ impl Node {
         let body = expect_json(r, 201, "session").await?;
         match (body["request_uri"].as_str(), body["status_url"].as_str()) {
             (Some(a), Some(b)) => Ok((a.to_owned(), b.to_owned())),
-            _ => Err(LoadError::Check(format!("session: unexpected answer {body}"))),
+            _ => Err(LoadError::Check(format!(
+                "session: unexpected answer {body}"
+            ))),
         }
     }
 
@@ -198,7 +203,10 @@ impl Node {
 
     /// A holder wallet of the real wallet library on its own in-memory SQLite store, trusting
     /// only the node's TLS CA, its access CA for verifiers and the seal CAs for issuers.
-    pub async fn wallet(&self, holder: &str) -> Result<(Wallet<SqliteStore>, Arc<KeyEncryptionKey>), LoadError> {
+    pub async fn wallet(
+        &self,
+        holder: &str,
+    ) -> Result<(Wallet<SqliteStore>, Arc<KeyEncryptionKey>), LoadError> {
         let store = SqliteStore::open_in_memory()
             .await
             .map_err(|e| LoadError::Check(format!("wallet store: {e}")))?;
@@ -224,18 +232,16 @@ impl Node {
             step: "wallet",
             source,
         })?;
-        let context = WalletContext::new(
-            store,
-            kek,
-            http,
-            Arc::new(SystemClock),
-            config,
-        );
+        let context = WalletContext::new(store, kek, http, Arc::new(SystemClock), config);
         Ok((context.wallet(holder), Arc::new(own)))
     }
 }
 
-async fn expect_json(r: reqwest::Response, status: u16, step: &'static str) -> Result<Value, LoadError> {
+async fn expect_json(
+    r: reqwest::Response,
+    status: u16,
+    step: &'static str,
+) -> Result<Value, LoadError> {
     let got = r.status().as_u16();
     let text = r.text().await.map_err(http_err(step))?;
     if got != status {
@@ -368,10 +374,16 @@ mod tests {
     fn diplomas_are_fresh_masters_of_each_university() {
         let eu = diploma(Profile::Eu, "LOAD-1-0-0").unwrap();
         assert_eq!(eu.diploma_number, "LOAD-1-0-0");
-        assert_eq!(eu.awarding_body, kakehashi_http_issuer::demo::awarding_body(Profile::Eu));
+        assert_eq!(
+            eu.awarding_body,
+            kakehashi_http_issuer::demo::awarding_body(Profile::Eu)
+        );
         let jp = diploma(Profile::Jp, "LOAD-1-1-7").unwrap();
         assert_eq!(jp.diploma_number, "LOAD-1-1-7");
         assert_ne!(eu, diploma(Profile::Eu, "LOAD-1-0-1").unwrap());
-        assert!(diploma(Profile::Eu, "a,b").is_err(), "a broken row is an error");
+        assert!(
+            diploma(Profile::Eu, "a,b").is_err(),
+            "a broken row is an error"
+        );
     }
 }

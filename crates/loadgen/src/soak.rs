@@ -15,7 +15,13 @@ use crate::stats::{Flatness, Latencies, RssSample, flatness, ms};
 
 /// The steps of one iteration, in order.
 pub const STEPS: [&str; 7] = [
-    "offer", "receive", "session", "prepare", "present", "result", "iteration",
+    "offer",
+    "receive",
+    "session",
+    "prepare",
+    "present",
+    "result",
+    "iteration",
 ];
 
 /// What a soak measured.
@@ -129,7 +135,7 @@ async fn wallet_loop(node: &Node, w: usize, run_id: &str, stop: &AtomicBool) -> 
         }
     };
     // Even wallets hold EU diplomas shown to the Japanese verifier, odd ones the reverse.
-    let (profile, issuer, verifier) = if w % 2 == 0 {
+    let (profile, issuer, verifier) = if w.is_multiple_of(2) {
         (Profile::Eu, "eu", "jp")
     } else {
         (Profile::Jp, "jp", "eu")
