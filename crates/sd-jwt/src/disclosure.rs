@@ -25,6 +25,9 @@ impl Disclosure {
             return Err(SdJwtError::Malformed("empty disclosure"));
         }
         let bytes = b64::decode(encoded).map_err(|_| SdJwtError::DisclosureEncoding)?;
+        if let Some(property) = Self::parse_property(encoded, &bytes, limits) {
+            return property;
+        }
         let parsed = parse_json_bounded(&bytes, limits).map_err(SdJwtError::json("disclosure"))?;
         let Value::Array(items) = parsed else {
             return Err(SdJwtError::DisclosureShape("not a JSON array"));
@@ -56,6 +59,31 @@ impl Disclosure {
             name,
             value,
         })
+    }
+
+    /// The common shape, `[salt, name, value]` with string salt and name, read straight into
+    /// its parts (no intermediate array). `None` when the input has another shape or is not
+    /// JSON: the general path then gives the precise error.
+    fn parse_property(
+        encoded: &str,
+        bytes: &[u8],
+        limits: JsonLimits,
+    ) -> Option<Result<Self, SdJwtError>> {
+        if bytes.len() > limits.max_bytes {
+            return None;
+        }
+        let text = std::str::from_utf8(bytes).ok()?;
+        let (salt, name, value) = serde_json::from_str::<(String, String, Value)>(text).ok()?;
+        // The array itself is one level.
+        if 1 + kakehashi_core::json::depth(&value) > limits.max_depth {
+            return None;
+        }
+        Some(check_claim_name(&name).map(|()| Self {
+            encoded: encoded.to_owned(),
+            salt,
+            name: Some(name),
+            value,
+        }))
     }
 
     /// A new object-property Disclosure.
@@ -135,6 +163,7 @@ pub(crate) fn check_claim_name(name: &str) -> Result<(), SdJwtError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kakehashi_core::json;
     use kakehashi_crypto_aws_lc::provider;
     use serde_json::json;
 
@@ -164,6 +193,61 @@ mod tests {
         )
         .unwrap();
         assert_eq!(made.value(), d.value());
+    }
+
+    #[test]
+    fn property_fast_path_agrees_with_the_general_parse() {
+        let l = JsonLimits {
+            max_bytes: 200,
+            max_depth: 3,
+        };
+        for text in [
+            r#"["s","a",1]"#,
+            r#" [ "s\u0041" , "n\"ame" , {"x":[1,{"y":null}]} ] "#,
+            r#"["s","a",[[1]]]"#,
+            r#"["s","a",[[[1]]]]"#,
+            r#"["s","a",1,2]"#,
+            r#"["s",1,2]"#,
+            r#"["s","a",1]x"#,
+            r#"["s","...",1]"#,
+            r#"["s","a","é"]"#,
+        ] {
+            let bytes = text.as_bytes();
+            let general = json::parse_limited(bytes, l);
+            let fast = Disclosure::parse(&enc(text), l);
+            match (&fast, general) {
+                (Ok(d), Ok(Value::Array(items))) => {
+                    assert_eq!(items.len(), 3, "{text}");
+                    assert_eq!(Some(&items[0]), Some(&Value::String(d.salt().into())));
+                    assert_eq!(items[1].as_str(), d.name(), "{text}");
+                    assert_eq!(&items[2], d.value(), "{text}");
+                }
+                (Err(SdJwtError::Json { source, .. }), Err(e)) => {
+                    assert_eq!(
+                        std::mem::discriminant(source),
+                        std::mem::discriminant(&e),
+                        "{text}"
+                    );
+                }
+                (Err(_), Ok(_)) => {} // shape errors, covered by `shapes_refused`
+                (f, g) => panic!("{text}: {f:?} vs {g:?}"),
+            }
+        }
+        assert!(matches!(
+            Disclosure::parse(&enc(r#"["s","a",[[[1]]]]"#), l),
+            Err(SdJwtError::Json {
+                source: json::JsonError::TooDeep { limit: 3 },
+                ..
+            })
+        ));
+        let small = JsonLimits { max_bytes: 8, ..l };
+        assert!(matches!(
+            Disclosure::parse(&enc(r#"["s","a",1]"#), small),
+            Err(SdJwtError::Json {
+                source: json::JsonError::TooLarge { .. },
+                ..
+            })
+        ));
     }
 
     #[test]
