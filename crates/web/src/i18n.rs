@@ -890,12 +890,12 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     (
         "wallet.error.tx_code",
         "The transaction code is missing or wrong. Type the code your registrar gave you.",
-        "トランザクションコードがないか、正しくありません。教務から通知されたコードを入力してください。",
+        "確認コードがないか、正しくありません。教務から通知されたコードを入力してください。",
     ),
     (
         "wallet.error.authorization_required",
         "This offer needs you to sign in at the university first. Ask your registrar for a link with a transaction code.",
-        "この受け取りには大学でのサインインが必要です。トランザクションコード付きのリンクを教務に依頼してください。",
+        "この受け取りには大学でのサインインが必要です。確認コード付きのリンクを教務に依頼してください。",
     ),
     (
         "wallet.error.issuer",
@@ -962,7 +962,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     (
         "wallet.receive.tx_code",
         "Transaction code",
-        "トランザクションコード",
+        "確認コード",
     ),
     (
         "wallet.receive.optional",
