@@ -34,6 +34,7 @@ cleanup_all() {
     wait "$p" 2>/dev/null
   done
   started_pids=()
+  if declare -F unmount_all >/dev/null; then unmount_all; fi
   if $pg_started; then pg_env scripts/pg stop >/dev/null 2>&1; pg_started=false; fi
 }
 trap cleanup_all EXIT

@@ -35,7 +35,7 @@ case_import_kill() {
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     count="$(count_sql "$backend" "SELECT count(*) FROM credential_offers")"
-    seen+=("${p}s→${count:-?}")
+    seen+=("${p}s→${count:-0 (no tables yet)}")
     if [ -n "$count" ] && [ "$count" -gt 0 ] && [ "$count" -lt "$n" ]; then mid=$((mid + 1)); fi
     if [ "$backend" = sqlite ]; then
       [ "$(sqlite3 "$data/kakehashi.sqlite" 'PRAGMA integrity_check' 2>&1)" = ok ] || intact=no

@@ -8,8 +8,6 @@
 
 case_lists() {
   local name="trusted lists stale (past NextUpdate)"
-  source scripts/lib/deps.sh
-  apt_install faketime >&2 || true
   local lib
   lib="$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)"
   if [ -z "$lib" ]; then

@@ -5,7 +5,8 @@
 # fonts-ipaexfont-gothic: the Japanese+Latin font of the PDF reports; poppler-utils: pdftotext in tests.
 # postgresql: the throw-away server of the storage tests (scripts/pg).
 # chromium, fonts-noto-cjk: the browser of the page tests and Japanese glyphs for it (scripts/e2e).
-KAKEHASHI_APT_PACKAGES=(pkg-config fonts-ipaexfont-gothic poppler-utils postgresql chromium fonts-noto-cjk)
+# sqlite3, faketime: store checks and a node clock moved past NextUpdate (scripts/faults).
+KAKEHASHI_APT_PACKAGES=(pkg-config fonts-ipaexfont-gothic poppler-utils postgresql chromium fonts-noto-cjk sqlite3 faketime)
 
 apt_updated=0
 apt_install() {
