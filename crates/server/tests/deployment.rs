@@ -266,3 +266,90 @@ async fn japanese_diploma_to_the_eu_verifier_reads_eqf_7_advisory() {
     stop(started);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Two nodes on one PostgreSQL behind one public URL (as behind a load balancer): an offer
+/// made on node B is redeemed through node A, a verifier session created on B is answered
+/// through A, and B reads the verified result. No flow state lives only in one process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_one_postgres_share_every_flow() {
+    let Ok(url) = std::env::var("KAKEHASHI_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the PostgreSQL tests: use scripts/test (scripts/pg start)"
+        );
+        eprintln!("skipped: needs KAKEHASHI_TEST_DATABASE_URL (scripts/pg start)");
+        return;
+    };
+    let dir = temp_dir("two-nodes");
+    let node_dir = dir.join("node");
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port_a = free.local_addr().unwrap().port();
+    drop(free);
+    let public = format!("https://localhost:{port_a}");
+    let node = |port: u16| {
+        let mut config = Config::test_config(&node_dir);
+        config.demo_data = true;
+        config.database_url = Some(url.clone());
+        config.public_url = public.clone();
+        config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        config
+    };
+    let wait = |started: Started| async move {
+        for _ in 0..200 {
+            if started.ready.reason().is_none() {
+                return started;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("not ready: {:?}", started.ready.reason());
+    };
+    let a = wait(start(node(port_a), &env).await.unwrap()).await;
+    // B announces the shared public URL; the test reaches it directly on its own port.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port_b = free.local_addr().unwrap().port();
+    drop(free);
+    let b = wait(start(node(port_b), &env).await.unwrap()).await;
+    let via_b = Client::new(&node_dir, &format!("https://localhost:{port_b}"));
+    let holder = wallet(&dir, &node_dir.join("demo")).await;
+
+    let offer = via_b
+        .offer("jp", &graduate_id(Profile::Jp, "修第1234号"))
+        .await;
+    holder
+        .receive(
+            offer["offer_uri"].as_str().unwrap(),
+            offer["tx_code"].as_str(),
+        )
+        .await
+        .expect("an offer made on B is redeemed through A");
+    let session = via_b.session("eu", "masters-admission").await;
+    assert!(
+        session["request_uri"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("localhost%3A{port_a}")),
+        "the wallet is sent to the public URL: {session}"
+    );
+    let consent = holder
+        .prepare_presentation(session["request_uri"].as_str().unwrap())
+        .await
+        .unwrap();
+    holder.present(consent, Choice::Accept).await.unwrap();
+    let on_b = session["status_url"].as_str().unwrap().replace(
+        &format!("localhost:{port_a}"),
+        &format!("localhost:{port_b}"),
+    );
+    let result: Value = via_b
+        .http
+        .get(on_b)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(result["status"], "verified", "{result:#}");
+    stop(a);
+    stop(b);
+    let _ = std::fs::remove_dir_all(&dir);
+}
