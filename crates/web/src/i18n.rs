@@ -545,6 +545,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "The offer is ready. It can be used once, until {} UTC (in {}).",
         "オファーの準備ができました。一度だけ、{} UTC まで(残り {})使えます。",
     ),
+    ("offer.minutes", "{} min", "{} 分"),
     ("offer.tx_code", "Transaction code", "確認コード"),
     (
         "offer.tx_code.hint",

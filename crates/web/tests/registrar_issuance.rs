@@ -467,7 +467,7 @@ async fn issue(node: &Node, cookie: &str, graduate: &str) -> Offer {
     ));
     let wallet_link = unescape(between(
         &offered.body,
-        "id=\"wallet-link\" rows=\"3\" readonly>",
+        "id=\"wallet-link\" rows=\"4\" readonly>",
         "<",
     ));
     Offer {
@@ -683,8 +683,9 @@ async fn registrar_issues_the_wallet_redeems_and_revocation_flips_the_status_bit
         .unwrap();
     assert_eq!(
         (revoked.actor.as_str(), revoked.target.as_str()),
-        (EU_USER, credential.id.as_str())
+        (EU_USER, grad.as_str())
     );
+    assert_eq!(revoked.details["credential"], credential.id.as_str());
     for e in &entries {
         let text = format!("{} {} {} {}", e.actor, e.action, e.target, e.details);
         assert!(

@@ -450,6 +450,15 @@ struct OfferPage {
     expires_in: String,
 }
 
+/// "15 min" rather than "0 h 15 min" for the usual short offer lifetimes.
+fn expires_in(tr: Tr, seconds: i64) -> String {
+    if (0..3600).contains(&seconds) {
+        tr.t1("offer.minutes", (seconds + 59) / 60)
+    } else {
+        tr.duration(seconds)
+    }
+}
+
 /// The QR renderer's SVG document as inline markup with an accessible name.
 fn inline_svg(document: &str, label: &str) -> Result<String, WebError> {
     let start = document
@@ -498,8 +507,7 @@ pub async fn create_offer<S: Store + Clone + 'static>(
         serde_json::json!({
             "university": who.university.slug,
             "offer_id": shown.offer_id,
-            "issuer": issuer.identity.credential_issuer,
-            "expires_at": stored.expires_at.to_rfc3339(),
+            "expires": format_time(stored.expires_at),
         }),
     )
     .await?;
@@ -516,7 +524,7 @@ pub async fn create_offer<S: Store + Clone + 'static>(
         offer_uri: shown.offer_uri,
         tx_code: shown.tx_code,
         expires: format_time(stored.expires_at),
-        expires_in: tr.duration(stored.expires_at.seconds() - now.seconds()),
+        expires_in: expires_in(tr, stored.expires_at.seconds() - now.seconds()),
     };
     let mut response = render(&page);
     // The transaction code is in this page: no cache may keep it.
@@ -635,10 +643,10 @@ pub async fn change_status<S: Store + Clone + 'static>(
         &state,
         &who.user.username,
         &format!("portal.credential_{action}"),
-        &cid,
+        &id,
         serde_json::json!({
             "university": who.university.slug,
-            "graduate": id,
+            "credential": cid,
             "copies": batch.len(),
             "state": new,
         }),
@@ -677,5 +685,12 @@ mod tests {
             "<svg role=\"img\" aria-label=\"QR &quot;code&quot;\" xmlns=\"x\"></svg>"
         );
         assert!(inline_svg("<html>", "x").is_err());
+    }
+
+    #[test]
+    fn short_lifetimes_in_minutes() {
+        assert_eq!(expires_in(Tr(Lang::En), 900), "15 min");
+        assert_eq!(expires_in(Tr(Lang::Ja), 899), "15 分");
+        assert_eq!(expires_in(Tr(Lang::En), 2 * 3600), "2 h 0 min");
     }
 }
