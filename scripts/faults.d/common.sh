@@ -52,7 +52,8 @@ csv_rows() {
 }
 
 # serve DATA_DIR PORT [args...]: starts `kakehashi serve` in the background (log in
-# DATA_DIR.log), sets $node_pid and $node_url, and waits for /readyz (up to 120 s).
+# DATA_DIR.log), sets $node_pid and $node_url, and waits for /readyz (up to 120 s; another
+# path with wait_for=/healthz).
 serve() {
   local dir="$1" port="$2"
   shift 2
@@ -65,7 +66,7 @@ serve() {
   local i
   for i in $(seq 1 240); do
     if [ -f "$dir/demo/tls/ca.pem" ] &&
-      curl -fsS --max-time 2 --cacert "$dir/demo/tls/ca.pem" "$node_url/readyz" >/dev/null 2>&1; then
+      curl -fsS --max-time 2 --cacert "$dir/demo/tls/ca.pem" "$node_url${wait_for:-/readyz}" >/dev/null 2>&1; then
       return 0
     fi
     kill -0 "$node_pid" 2>/dev/null || { say "node exited: $(tail -n 3 "$dir.log")"; return 1; }

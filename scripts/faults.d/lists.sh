@@ -1,4 +1,4 @@
-# Case: the trusted lists go stale under a running verifier node.
+# Cases: the trusted lists go stale under a running verifier node; the lists are unreachable.
 # The node runs under libfaketime (Debian `faketime`) with its clock read from a file, so the
 # same process is moved 31 days ahead, past the NextUpdate (start + 30 days) of the lists it
 # loaded at start and still serves; the CLI wallet presents under the same clock.
@@ -48,6 +48,49 @@ case_lists() {
       jq -c '{status, verified: .result.verified, check: .result.credentials[0].check, error: .result.credentials[0].error}'
   }
   local before after
+  # Lists unreachable: a node of the issuer and verifier roles only, so its list locations
+  # (its own /tsl, served by the registry role) answer 404.
+  local udir="$work/lists-unreachable" uport
+  uport="$(free_port)"
+  local main_pid="$node_pid" main_url="$node_url"
+  if wait_for=/healthz serve "$udir" "$uport" --role issuer --role verifier; then
+    local uready ugot
+    uready="$(api "$udir" GET /readyz | head -n 1)"
+    local token_u
+    token_u="$(admin_token "$udir")"
+    offer="$(api "$udir" POST /issuers/eu/admin/offers -H "Authorization: Bearer $token_u" \
+      -H 'content-type: application/json' -d '{"graduate_id":"VATBE-0123456789/BL-2026-00417"}' | head -n 1)"
+    "$bin" wallet receive "$(echo "$offer" | jq -r .offer_uri)" --tx-code "$(echo "$offer" | jq -r .tx_code)" \
+      --data-dir "$work/lists-wallet-u" --tls-root "$udir/demo/tls/ca.pem" >/dev/null 2>&1
+    local wallet_main=("${wallet[@]}")
+    wallet=(--data-dir "$work/lists-wallet-u" --tls-root "$udir/demo/tls/ca.pem"
+      --verifier-anchor "$udir/demo/pki/access-ca.pem")
+    local dir_main="$dir"
+    dir="$udir"
+    ugot="$(present)"
+    dir="$dir_main"
+    wallet=("${wallet_main[@]}")
+    kill -9 "$node_pid" 2>/dev/null
+    wait "$node_pid" 2>/dev/null
+    local u_status u_verified u_check u_error upass=no
+    u_status="$(echo "$ugot" | jq -r .status)"
+    u_verified="$(echo "$ugot" | jq -r .verified)"
+    u_check="$(echo "$ugot" | jq -r .check)"
+    u_error="$(echo "$ugot" | jq -r .error)"
+    if [ "$u_status" != verified ] && [ "$u_verified" = false ] && [ "$u_check" = trust ] &&
+      echo "$u_error" | grep -q 'no anchored trusted list' && [ "$uready" != ready ]; then
+      upass=yes
+    fi
+    row "trusted lists unreachable" \
+      "\`serve --role issuer --role verifier\` (no registry role: the list locations answer 404); an EU diploma received and presented to the JP verifier" \
+      "/readyz not ready with the reason; the presentation not verified, failed check \`trust\` saying no trusted list was loaded" \
+      "/readyz: \"$uready\"; status $u_status, verified $u_verified, check \`$u_check\`: \"$u_error\"" \
+      "$upass"
+  else
+    row "trusted lists unreachable" "serve --role issuer --role verifier" "node up" "node did not start" no
+  fi
+  node_pid="$main_pid"
+  node_url="$main_url"
   before="$(present)"
   echo "+31d" >"$clockfile"
   after="$(present)"
