@@ -103,6 +103,11 @@ pub async fn run_all() -> Vec<Outcome> {
     out
 }
 
+/// Only the parser-limit cases (JSON depth, the status-list bomb), for measuring their memory.
+pub fn run_limits() -> Result<Vec<Outcome>, SetupError> {
+    limits::run()
+}
+
 /// The Markdown table of `outcomes`.
 pub fn render_table(outcomes: &[Outcome]) -> String {
     let mut s = String::from(

@@ -25,7 +25,7 @@ const T0: i64 = 1_795_000_000;
 const TARGET: &str = "kakehashi-web registrar portal";
 
 /// Injection strings, one per free-text field of the graduate form.
-const FORM_INJECTIONS: [(&str, &str); 9] = [
+const FORM_INJECTIONS: [(&str, &str); 11] = [
     ("family_name_latn", "O'BRIEN'); DROP TABLE graduates;--"),
     ("given_name_latn", "' OR '1'='1"),
     (
@@ -47,6 +47,11 @@ const FORM_INJECTIONS: [(&str, &str); 9] = [
         "Master'); INSERT INTO graduates VALUES('x','{}',0);--",
     ),
     ("title_ja", "修士(工学)$1; SELECT pg_sleep(5);--"),
+    (
+        "field_en",
+        "Engineering' AND 1=(SELECT COUNT(*) FROM portal_sessions)--",
+    ),
+    ("field_ja", "工学/**/OR/**/1=1;--"),
 ];
 
 fn university(registrars: Vec<String>) -> Result<University, SetupError> {
@@ -360,8 +365,8 @@ async fn sql_injection<S: Store + Clone + 'static>(
             name: "SQL injection in every graduate form field",
             threat: "SQL injection (CWE-89)",
             target: "kakehashi-web graduate form → store",
-            sent: "9 free-text fields (names ×6, diploma number, titles ×2) of `'); DROP TABLE …;--` style strings",
-            expected: "HTTP 303; 9/9 strings read back verbatim; graduates 0 → 1",
+            sent: "11 free-text fields (names ×6, diploma number, titles ×2, fields of study ×2) of `'); DROP TABLE …;--` style strings",
+            expected: "HTTP 303; 11/11 strings read back verbatim; graduates 0 → 1",
         },
         format!(
             "{added}; {verbatim}/{} strings read back verbatim; graduates {before} → {}",
@@ -372,15 +377,27 @@ async fn sql_injection<S: Store + Clone + 'static>(
 
     // The same strings as a CSV upload (names and titles; another diploma number).
     let csrf = p.csrf_of("/registrar/import", &cookie).await?;
+    let csv_strings = [
+        "ROBERT'); DROP TABLE graduates;--",
+        "' OR 1=1 --",
+        "佐藤\"; DELETE FROM portal_sessions;--",
+        "一郎' OR ''='",
+        "Engineer'); TRUNCATE graduates;--",
+        "工学修士\\'; DROP SCHEMA public CASCADE;--",
+        "Bridges'; COPY graduates TO '/tmp/x';--",
+        "橋梁'); ALTER TABLE graduates DROP COLUMN record;--",
+        "Civil' || (SELECT version()) || '",
+        "土木'; SELECT pg_read_file('/etc/passwd');--",
+    ];
+    let quoted: Vec<String> = csv_strings
+        .iter()
+        .map(|v| format!("\"{}\"", v.replace('"', "\"\"")))
+        .collect();
     let csv = format!(
-        "family_name_latn,given_name_latn,family_name_ja,given_name_ja,title_en,title_ja,degree,award_date,diploma_number\n\
-         \"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",修士,2026-03-25,\"CSV-1'--\"\n",
-        csv_escape("ROBERT'); DROP TABLE graduates;--"),
-        csv_escape("' OR 1=1 --"),
-        csv_escape("佐藤\"; DELETE FROM portal_sessions;--"),
-        csv_escape("一郎' OR ''='"),
-        csv_escape("Engineer'); TRUNCATE graduates;--"),
-        csv_escape("工学修士\\'; DROP SCHEMA public CASCADE;--"),
+        "family_name_latn,given_name_latn,family_name_ja,given_name_ja,title_en,title_ja,\
+         thesis_title_en,thesis_title_ja,field_en,field_ja,degree,award_date,diploma_number\n\
+         {},修士,2026-03-25,\"CSV-1'--\"\n",
+        quoted.join(",")
     );
     let boundary = "attack-boundary-7d1f";
     let body = format!(
@@ -400,14 +417,6 @@ async fn sql_injection<S: Store + Clone + 'static>(
     let uploaded = status(&res);
     let after = p.store.graduates(None, 1000).await.ctx("graduates")?;
     let all: String = after.iter().map(|g| g.record.to_string()).collect();
-    let csv_strings = [
-        "ROBERT'); DROP TABLE graduates;--",
-        "' OR 1=1 --",
-        "佐藤\"; DELETE FROM portal_sessions;--",
-        "一郎' OR ''='",
-        "Engineer'); TRUNCATE graduates;--",
-        "工学修士\\'; DROP SCHEMA public CASCADE;--",
-    ];
     let verbatim = csv_strings
         .iter()
         .filter(|v| all.contains(&serde_json::Value::from(**v).to_string()))
@@ -418,8 +427,8 @@ async fn sql_injection<S: Store + Clone + 'static>(
             name: "SQL injection in a CSV row (file name `../../etc/passwd`)",
             threat: "SQL injection (CWE-89), path traversal in an upload name",
             target: "kakehashi-web CSV import → store",
-            sent: "multipart upload named `../../etc/passwd`, one row of injection strings in 6 text columns",
-            expected: "HTTP 200; 6/6 strings read back verbatim; graduates 1 → 2, earlier record unchanged",
+            sent: "multipart upload named `../../etc/passwd`, one row of injection strings in 10 text columns",
+            expected: "HTTP 200; 10/10 strings read back verbatim; graduates 1 → 2, earlier record unchanged",
         },
         format!(
             "{uploaded}; {verbatim}/{} strings read back verbatim; graduates {} → {}, earlier record {}",
@@ -430,10 +439,6 @@ async fn sql_injection<S: Store + Clone + 'static>(
         ),
     ));
     Ok(out)
-}
-
-fn csv_escape(v: &str) -> String {
-    v.replace('"', "\"\"")
 }
 
 /// The SQL injection cases on PostgreSQL (`url`), in a fresh schema dropped afterwards.
