@@ -960,11 +960,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "It starts with openid-credential-offer://",
         "openid-credential-offer:// で始まるリンクです",
     ),
-    (
-        "wallet.receive.tx_code",
-        "Transaction code",
-        "確認コード",
-    ),
+    ("wallet.receive.tx_code", "Transaction code", "確認コード"),
     (
         "wallet.receive.optional",
         "if you were given one",
@@ -1121,7 +1117,8 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("claim.isced_field", "Field (ISCED-F)", "分野(ISCED-F)"),
     ("claim.field", "Field", "分野"),
     ("claim.credits", "Credits", "単位"),
-    ("claim.value", "Amount", "数"),
+    ("claim.value", "Value", "値"),
+    ("claim.scheme", "Scheme", "種別"),
     ("claim.system", "System", "制度"),
     ("claim.award_date", "Date of award", "授与日"),
     ("claim.diploma_number", "Diploma number", "学位記番号"),
@@ -1274,11 +1271,6 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "verifier.trust.organisation",
         "Issuer organisation",
         "発行組織",
-    ),
-    (
-        "verifier.trust.details",
-        "Technical explanation",
-        "技術的な説明",
     ),
     (
         "trust.class.qualified-equivalent-seal",

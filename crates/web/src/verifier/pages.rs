@@ -242,7 +242,6 @@ pub struct CredentialResult {
     pub issued_at: String,
     /// Trust facts (label, value), when the issuer was trusted.
     pub trust: Vec<(String, String)>,
-    pub explanation: String,
     /// Why it failed (the check and the reason).
     pub failed_check: Option<String>,
     pub failure: Option<String>,
@@ -332,14 +331,13 @@ fn credential_result(c: &Value, tr: Tr) -> CredentialResult {
             tr.t("verifier.trust.recognition").to_owned(),
             recognition.to_owned(),
         ));
+        // The description names the territory, the sequence number and the anchoring LOTL.
         facts.push((
             tr.t("verifier.trust.list").to_owned(),
-            format!(
-                "{} — {} #{}",
-                trust["list"]["territory"].as_str().unwrap_or_default(),
-                trust["list"]["description"].as_str().unwrap_or_default(),
-                trust["list"]["sequence_number"]
-            ),
+            trust["list"]["description"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
         ));
         facts.push((
             tr.t("verifier.trust.provider").to_owned(),
@@ -397,7 +395,6 @@ fn credential_result(c: &Value, tr: Tr) -> CredentialResult {
         issuer: c["issuer"].as_str().unwrap_or_default().to_owned(),
         issued_at: c["issued_at"].as_str().unwrap_or_default().to_owned(),
         trust: facts,
-        explanation: trust["explanation"].as_str().unwrap_or_default().to_owned(),
         failed_check: c["check"].as_str().map(str::to_owned),
         failure: c["error"].as_str().map(str::to_owned),
         claims: if shown.is_object() {
