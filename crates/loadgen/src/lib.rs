@@ -10,3 +10,4 @@
 pub mod node;
 pub mod soak;
 pub mod stats;
+pub mod vp_bench;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use kakehashi_loadgen::node::{Node, ServerProcess};
-use kakehashi_loadgen::soak;
+use kakehashi_loadgen::{soak, vp_bench};
 
 #[derive(Parser)]
 #[command(
@@ -59,6 +59,21 @@ enum Command {
         check_memory: bool,
         /// A title for the Markdown table.
         #[arg(long, default_value = "soak")]
+        title: String,
+    },
+    /// OpenID4VP: time only the direct_post.jwt POST and the result, against the in-process
+    /// verify rate of the same presentations.
+    BenchVp {
+        #[command(flatten)]
+        target: Target,
+        /// Sessions (responses) prepared and posted.
+        #[arg(long, default_value_t = 300)]
+        sessions: usize,
+        /// POSTs in flight.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// A title for the Markdown table.
+        #[arg(long, default_value = "OpenID4VP direct_post.jwt")]
         title: String,
     },
 }
@@ -143,6 +158,28 @@ async fn main_async(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::BenchVp {
+            target: t,
+            sessions,
+            concurrency,
+            title,
+        } => {
+            let (node, child) = target(&t).await?;
+            let report = vp_bench::run(&node, sessions, concurrency, &run_id()).await;
+            if let Some(c) = child {
+                c.stop().await;
+            }
+            let report = report?;
+            println!("{}", report.markdown(&title));
+            if !report.errors.is_empty() {
+                eprintln!("kakehashi-load: {} errors", report.errors.len());
+                return Ok(ExitCode::FAILURE);
+            }
+            if !report.meets(0.5) {
+                eprintln!("kakehashi-load: HTTP is below 50 % of the in-process rate (2 threads)");
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

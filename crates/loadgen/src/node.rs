@@ -203,10 +203,7 @@ impl Node {
 
     /// A holder wallet of the real wallet library on its own in-memory SQLite store, trusting
     /// only the node's TLS CA, its access CA for verifiers and the seal CAs for issuers.
-    pub async fn wallet(
-        &self,
-        holder: &str,
-    ) -> Result<(Wallet<SqliteStore>, Arc<KeyEncryptionKey>), LoadError> {
+    pub async fn wallet(&self, holder: &str) -> Result<Holder, LoadError> {
         let store = SqliteStore::open_in_memory()
             .await
             .map_err(|e| LoadError::Check(format!("wallet store: {e}")))?;
@@ -232,9 +229,23 @@ impl Node {
             step: "wallet",
             source,
         })?;
-        let context = WalletContext::new(store, kek, http, Arc::new(SystemClock), config);
-        Ok((context.wallet(holder), Arc::new(own)))
+        let context = WalletContext::new(store.clone(), kek, http, Arc::new(SystemClock), config);
+        Ok(Holder {
+            wallet: context.wallet(holder),
+            store,
+            kek: Arc::new(own),
+        })
     }
+}
+
+/// A wallet with its store and key-encryption key (the benchmark presents by itself).
+pub struct Holder {
+    /// The wallet.
+    pub wallet: Wallet<SqliteStore>,
+    /// Its store.
+    pub store: SqliteStore,
+    /// Its key-encryption key.
+    pub kek: Arc<KeyEncryptionKey>,
 }
 
 async fn expect_json(

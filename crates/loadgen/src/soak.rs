@@ -127,8 +127,8 @@ pub async fn run(node: &Node, options: &SoakOptions) -> SoakReport {
 
 async fn wallet_loop(node: &Node, w: usize, run_id: &str, stop: &AtomicBool) -> TaskResult {
     let mut out = TaskResult::default();
-    let (wallet, _) = match node.wallet(&format!("load{w}")).await {
-        Ok(x) => x,
+    let wallet = match node.wallet(&format!("load{w}")).await {
+        Ok(h) => h.wallet,
         Err(e) => {
             out.errors.push(e.to_string());
             return out;
