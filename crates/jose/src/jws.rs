@@ -79,17 +79,28 @@ impl JwsHeader {
                 }
             }
         }
+        // One walk over the few members instead of a keyed lookup per name.
+        let (mut typ, mut kid, mut x5c, mut jwk) = (None, None, None, None);
+        for (name, value) in &members {
+            match name.as_str() {
+                "typ" => typ = Some(value),
+                "kid" => kid = Some(value),
+                "x5c" => x5c = Some(value),
+                "jwk" => jwk = Some(value),
+                _ => {}
+            }
+        }
         for (name, ok) in [
-            ("typ", members.get("typ").is_none_or(Value::is_string)),
-            ("kid", members.get("kid").is_none_or(Value::is_string)),
-            ("x5c", members.get("x5c").is_none_or(Value::is_array)),
-            ("jwk", members.get("jwk").is_none_or(Value::is_object)),
+            ("typ", typ.is_none_or(Value::is_string)),
+            ("kid", kid.is_none_or(Value::is_string)),
+            ("x5c", x5c.is_none_or(Value::is_array)),
+            ("jwk", jwk.is_none_or(Value::is_object)),
         ] {
             if !ok {
                 return Err(JoseError::HeaderMember(name));
             }
         }
-        if let Some(jwk) = members.get("jwk") {
+        if let Some(jwk) = jwk {
             // A header key is only ever a public key.
             if jwk.get("d").is_some() {
                 return Err(JoseError::Crypto(
