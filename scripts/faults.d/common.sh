@@ -31,7 +31,7 @@ cleanup_all() {
   local p
   for p in "${started_pids[@]}"; do
     kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
+    { wait "$p"; } 2>/dev/null
   done
   started_pids=()
   if declare -F unmount_all >/dev/null; then unmount_all; fi

@@ -91,7 +91,7 @@ case_disk_full() {
   local after_code
   after_code="$(echo "$r" | tail -n 1)"
   kill -9 "$node_pid" 2>/dev/null
-  wait "$node_pid" 2>/dev/null
+  { wait "$node_pid"; } 2>/dev/null
   local integrity kept
   integrity="$(sqlite3 "$dir/kakehashi.sqlite" 'PRAGMA integrity_check' 2>&1 | tr '\n' ' ')"
   # Every offer that existed before the disk filled is still there, unchanged.

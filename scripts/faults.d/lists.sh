@@ -71,7 +71,7 @@ case_lists() {
     dir="$dir_main"
     wallet=("${wallet_main[@]}")
     kill -9 "$node_pid" 2>/dev/null
-    wait "$node_pid" 2>/dev/null
+    { wait "$node_pid"; } 2>/dev/null
     local u_status u_verified u_check u_error upass=no
     u_status="$(echo "$ugot" | jq -r .status)"
     u_verified="$(echo "$ugot" | jq -r .verified)"
@@ -95,7 +95,7 @@ case_lists() {
   echo "+31d" >"$clockfile"
   after="$(present)"
   kill -9 "$node_pid" 2>/dev/null
-  wait "$node_pid" 2>/dev/null
+  { wait "$node_pid"; } 2>/dev/null
   bin="$real_bin"
   local b_status a_status a_verified a_check a_error
   b_status="$(echo "$before" | jq -r .status)"

@@ -58,7 +58,7 @@ case_pg_restart() {
   echo after >"$work/phase"
   sleep 6
   touch "$work/stop-load"
-  for i in "${loops[@]}"; do wait "$i" 2>/dev/null; done
+  for i in "${loops[@]}"; do { wait "$i"; } 2>/dev/null; done
   local alive=no
   kill -0 "$node_pid" 2>/dev/null && alive=yes
   local panics

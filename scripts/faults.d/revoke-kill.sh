@@ -54,8 +54,8 @@ case_revoke_kill() {
   local before_kill
   before_kill="$(wc -l <"$work/answered")"
   kill -9 "$node_pid"
-  wait "$node_pid" 2>/dev/null
-  wait "$loop" 2>/dev/null
+  { wait "$node_pid"; } 2>/dev/null
+  { wait "$loop"; } 2>/dev/null
   local at_kill
   at_kill="$(wc -l <"$work/answered")"
   local in_flight=$((revoke_n - at_kill))
