@@ -31,15 +31,27 @@ revoke() {
 }
 
 case_revoke_kill() {
-  local dir="$work/revoke-node" port offers
+  local backend="$1" dir="$work/revoke-node-$1" port offers store_args=() db
   port="$(free_port)"
   if $quick; then offers=6; else offers=15; fi
   : >"$work/answered"
-  local name="kill -9 during status updates"
-  serve "$dir" "$port" || { row "$name" "serve" "node ready" "node did not start" no; return; }
+  rm -rf "$work/wallet"
+  local name="kill -9 during status updates (SQLite)"
+  db="$dir/kakehashi.sqlite"
+  if [ "$backend" = postgres ]; then
+    name="kill -9 during status updates (PostgreSQL)"
+    pg_up || { row "$name" "scripts/pg start" "a server" "PostgreSQL did not start" no; return; }
+    pg_reset
+    store_args=(--database-url "$pg_url")
+    db="$pg_url"
+  fi
+  serve "$dir" "$port" "${store_args[@]}" || { row "$name" "serve" "node ready" "node did not start" no; return; }
   issue_some "$dir" "$offers" || { row "$name" "issue" "credentials" "issuance failed: $(tail -n 2 "$work/wallet.log")" no; return; }
-  local db="$dir/kakehashi.sqlite"
-  sqlite3 "file:$db?mode=ro" "SELECT id FROM issued_credentials ORDER BY id" >"$work/ids"
+  if [ "$backend" = postgres ]; then
+    pg_query "SELECT id FROM issued_credentials ORDER BY id" >"$work/ids"
+  else
+    sqlite3 "file:$db?mode=ro" "SELECT id FROM issued_credentials ORDER BY id" >"$work/ids"
+  fi
   local total revoke_n third
   total="$(wc -l <"$work/ids")"
   revoke_n=$((total * 2 / 3))
@@ -60,7 +72,7 @@ case_revoke_kill() {
   at_kill="$(wc -l <"$work/answered")"
   local in_flight=$((revoke_n - at_kill))
   # Restart on the same data and port; finish what got no answer; issue more.
-  serve "$dir" "$port" || { row "$name" "restart" "node ready" "node did not restart" no; return; }
+  serve "$dir" "$port" "${store_args[@]}" || { row "$name" "restart" "node ready" "node did not restart" no; return; }
   for id in $(cat "$work/revoke-set"); do
     grep -qx "$id" "$work/answered" || revoke "$dir" "$id"
   done
@@ -88,7 +100,7 @@ print("%d credentials, %d revoked in the list; published == stored: %s; asked bu
       % (r["credentials"], r["revoked_in_list"], r["published_equals_stored"], n("asked_but_not_revoked"),
          n("revoked_but_not_asked"), n("answered_revoked_but_not_in_list"), r["duplicate_indices"]))' 2>/dev/null || echo "$report")"
   row "$name" \
-    "\`serve\` (SQLite); $total credentials issued through the admin API and the CLI wallet; $revoke_n revoked in order by one client, the node SIGKILLed after $before_kill answers ($at_kill answered in all, $in_flight without an answer: in flight or refused); restart on the same data, revoke the unanswered, issue 6 more" \
+    "\`serve$([ "$backend" = postgres ] && echo ' --database-url')\`; $total credentials issued through the admin API and the CLI wallet; $revoke_n revoked in order by one client, the node SIGKILLed after $before_kill answers ($at_kill answered in all, $in_flight without an answer: in flight or refused); restart on the same data, revoke the unanswered, issue 6 more" \
     "GET /status/tsl-1 equals the stored list; exactly the $revoke_n asked are revoked (all answered \"revoked\" among them), none other; no status index twice" \
     "$summary" \
     "$pass"
