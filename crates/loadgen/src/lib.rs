@@ -10,4 +10,5 @@
 pub mod node;
 pub mod soak;
 pub mod stats;
+pub mod vci_bench;
 pub mod vp_bench;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use kakehashi_loadgen::node::{Node, ServerProcess};
-use kakehashi_loadgen::{soak, vp_bench};
+use kakehashi_loadgen::{soak, vci_bench, vp_bench};
 
 #[derive(Parser)]
 #[command(
@@ -74,6 +74,20 @@ enum Command {
         concurrency: usize,
         /// A title for the Markdown table.
         #[arg(long, default_value = "OpenID4VP direct_post.jwt")]
+        title: String,
+    },
+    /// OpenID4VCI: time only POST /credential with tokens and proofs obtained beforehand.
+    BenchVci {
+        #[command(flatten)]
+        target: Target,
+        /// Credential requests prepared and posted.
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+        /// POSTs in flight.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// A title for the Markdown table.
+        #[arg(long, default_value = "OpenID4VCI POST /credential")]
         title: String,
     },
 }
@@ -178,6 +192,25 @@ async fn main_async(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if !report.meets(0.5) {
                 eprintln!("kakehashi-load: HTTP is below 50 % of the in-process rate (2 threads)");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchVci {
+            target: t,
+            requests,
+            concurrency,
+            title,
+        } => {
+            let (node, child) = target(&t).await?;
+            let report = vci_bench::run(&node, requests, concurrency, &run_id()).await;
+            if let Some(c) = child {
+                c.stop().await;
+            }
+            let report = report?;
+            println!("{}", report.markdown(&title));
+            if !report.errors.is_empty() {
+                eprintln!("kakehashi-load: {} errors", report.errors.len());
+                return Ok(ExitCode::FAILURE);
             }
             Ok(ExitCode::SUCCESS)
         }
