@@ -687,6 +687,37 @@ mod tests {
         assert!(inline_svg("<html>", "x").is_err());
     }
 
+    fn issued(id: &str, key: Option<&str>, at: i64) -> IssuedCredential {
+        IssuedCredential {
+            id: id.into(),
+            format: "dc+sd-jwt".into(),
+            credential_type: "diploma".into(),
+            subject: "grad".into(),
+            holder_key_thumbprint: None,
+            status: None,
+            issued_at: UnixTime(at),
+            credential: String::new(),
+            idempotency_key: key.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn copies_of_one_issuance_are_one_batch() {
+        let grouped = batches(vec![
+            issued("a", Some("grant-1:0"), 10),
+            issued("b", Some("grant-1:1"), 10),
+            issued("c", Some("grant-2:0"), 10),
+            issued("d", None, 20),
+            issued("e", None, 20),
+            issued("f", None, 21),
+        ]);
+        let ids: Vec<Vec<&str>> = grouped
+            .iter()
+            .map(|b| b.iter().map(|c| c.id.as_str()).collect())
+            .collect();
+        assert_eq!(ids, [vec!["a", "b"], vec!["c"], vec!["d", "e"], vec!["f"]]);
+    }
+
     #[test]
     fn short_lifetimes_in_minutes() {
         assert_eq!(expires_in(Tr(Lang::En), 900), "15 min");
