@@ -3,7 +3,8 @@
 //! | role       | mounted                                   |
 //! |------------|-------------------------------------------|
 //! | `issuer`   | registrar portal `/registrar/…`; OpenID4VCI issuers `/issuers/{eu,jp}/…` |
-//! | `verifier` | OpenID4VP verifiers `/verifiers/{eu,jp}/verifier/…`                     |
+//! | `verifier` | OpenID4VP verifiers `/verifiers/{eu,jp}/verifier/…`; verifier portal `/verifier-portal` |
+//! | `wallet`   | student web wallet `/wallet/…` (demo student accounts)                  |
 //! | `registry` | trust registry pages `/registry`; signed lists `/tsl/{name}.xml`        |
 //! | any        | home page `/` listing the mounted portals |
 //!
@@ -11,10 +12,12 @@
 
 use kakehashi_academic::csv_import;
 use kakehashi_core::UnixTime;
-use kakehashi_storage::{AuditEntry, Graduate, RegistrarUser, StorageError, Store};
+use kakehashi_storage::{AuditEntry, Graduate, HolderAccount, RegistrarUser, StorageError, Store};
 use kakehashi_web::home::PortalLink;
 use kakehashi_web::registrar::{RegistrarConfig, RegistrarPortal, University, hash_password};
 use kakehashi_web::registry::SharedRegistryView;
+use kakehashi_web::verifier::{VerifierPortal, VerifierPortalConfig};
+use kakehashi_web::wallet::{WalletPortal, WalletPortalConfig};
 use kakehashi_web::{Clock, WebError};
 
 use crate::deployment::Deployment;
@@ -91,6 +94,45 @@ pub fn role_routers<S: Store + Clone + 'static>(
             href: kakehashi_web::registry::BASE.into(),
         });
         portals.push(("trust registry", kakehashi_web::registry::BASE.to_owned()));
+    }
+    if let Some(d) = deployment {
+        let wallet_here = config.roles.contains(&Role::Wallet);
+        if config.roles.contains(&Role::Verifier) {
+            let mut desk = VerifierPortalConfig::new(secure_cookies);
+            if !wallet_here {
+                desk.wallet_present_url = None;
+            }
+            let verifiers = d
+                .verifiers
+                .iter()
+                .map(|v| {
+                    let (id, en, ja) =
+                        (v.id.to_owned(), v.name_en.to_owned(), v.name_ja.to_owned());
+                    (id, en, ja, v.state.clone())
+                })
+                .collect();
+            pages = pages.merge(VerifierPortal::new(verifiers, desk).router());
+            links.push(PortalLink {
+                title: "home.verifier",
+                description: "home.verifier.desc",
+                href: kakehashi_web::verifier::BASE.into(),
+            });
+            portals.push(("verifier portal", kakehashi_web::verifier::BASE.to_owned()));
+        }
+        if wallet_here {
+            let wallet = WalletPortal::new(
+                store.clone(),
+                d.wallet.clone(),
+                WalletPortalConfig::new(secure_cookies),
+            );
+            pages = pages.merge(wallet.router());
+            links.push(PortalLink {
+                title: "home.wallet",
+                description: "home.wallet.desc",
+                href: "/wallet/credentials".into(),
+            });
+            portals.push(("student wallet", "/wallet/sign-in".to_owned()));
+        }
     }
     pages = pages.merge(kakehashi_web::home::router(links));
     portals.insert(0, ("home", "/".to_owned()));
@@ -189,6 +231,8 @@ pub struct DemoOutcome {
     pub generated_password: Option<String>,
     /// Graduates created now.
     pub created_graduates: usize,
+    /// Web-wallet student accounts created now: `(username, name)`.
+    pub created_students: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for DemoOutcome {
@@ -200,6 +244,7 @@ impl std::fmt::Debug for DemoOutcome {
                 &self.generated_password.as_ref().map(|_| "<redacted>"),
             )
             .field("created_graduates", &self.created_graduates)
+            .field("created_students", &self.created_students)
             .finish()
     }
 }
@@ -298,8 +343,60 @@ pub async fn ensure_demo_data<S: Store>(
             outcome.created_graduates += 1;
         }
     }
+    // The two demo graduates' web-wallet accounts, with the same password as the registrars.
+    for (username, holder_id, display_name) in DEMO_STUDENTS {
+        match store.holder_account(username).await {
+            Ok(_) => continue,
+            Err(StorageError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let password = match &chosen {
+            Some(p) => p.clone(),
+            None => {
+                let p = kakehashi_web::security::random_token(12);
+                outcome.generated_password = Some(p.clone());
+                chosen = Some(p.clone());
+                p
+            }
+        };
+        let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))??;
+        match store
+            .insert_holder_account(&HolderAccount {
+                username: (*username).to_owned(),
+                holder_id: (*holder_id).to_owned(),
+                password_hash,
+                display_name: (*display_name).to_owned(),
+                disabled: false,
+                created_at: now,
+            })
+            .await
+        {
+            Ok(()) | Err(StorageError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        outcome
+            .created_students
+            .push(((*username).to_owned(), (*display_name).to_owned()));
+    }
     Ok(outcome)
 }
+
+/// The demo students' wallet accounts: `(username, holder id, name)` (fictional; the
+/// graduates of the demo CSV files).
+const DEMO_STUDENTS: [(&str, &str, &str); 2] = [
+    (
+        "hanako.yamada@student.example",
+        "hanako.yamada",
+        "山田 花子 (YAMADA Hanako)",
+    ),
+    (
+        "lotte.peeters@student.example",
+        "lotte.peeters",
+        "Lotte Peeters",
+    ),
+];
 
 #[cfg(test)]
 mod tests {
@@ -326,7 +423,7 @@ mod tests {
 
     #[tokio::test]
     async fn demo_data_is_created_once_and_keeps_its_password() {
-        use kakehashi_storage::PortalStore as _;
+        use kakehashi_storage::{HolderAccountStore as _, PortalStore as _};
         let store = kakehashi_storage_sqlite::SqliteStore::open_in_memory()
             .await
             .unwrap();
@@ -337,6 +434,7 @@ mod tests {
             .unwrap();
         assert_eq!(first.created_accounts.len(), 2);
         assert_eq!(first.created_graduates, 6);
+        assert_eq!(first.created_students.len(), 2);
         let password = first.generated_password.clone().unwrap();
         let hash = store
             .registrar_user("registrar@morinomiyako.example")
@@ -348,6 +446,12 @@ mod tests {
             .unwrap();
         assert!(second.created_accounts.is_empty() && second.generated_password.is_none());
         assert_eq!(second.created_graduates, 0);
+        assert!(second.created_students.is_empty());
+        let student = store
+            .holder_account("hanako.yamada@student.example")
+            .await
+            .unwrap();
+        assert_eq!(student.holder_id, "hanako.yamada");
         let after = store
             .registrar_user("registrar@morinomiyako.example")
             .await

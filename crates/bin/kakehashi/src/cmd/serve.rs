@@ -129,12 +129,20 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 /// Tells the operator about demo accounts created now. Printed on stdout, never through tracing,
 /// so a generated password does not end up in log collectors.
 fn print_demo_outcome(outcome: &DemoOutcome) {
-    if outcome.created_accounts.is_empty() {
+    if outcome.created_accounts.is_empty() && outcome.created_students.is_empty() {
         return;
     }
-    println!("Demo registrar accounts created:");
+    if !outcome.created_accounts.is_empty() {
+        println!("Demo registrar accounts created:");
+    }
     for (username, university) in &outcome.created_accounts {
         println!("  {username}  ({university})");
+    }
+    if !outcome.created_students.is_empty() {
+        println!("Demo student accounts created (web wallet):");
+    }
+    for (username, name) in &outcome.created_students {
+        println!("  {username}  ({name})");
     }
     match &outcome.generated_password {
         Some(p) => println!(
