@@ -392,7 +392,7 @@ pub fn run() -> Result<Vec<Outcome>, SetupError> {
     out.push(refused(
         Attack {
             name: "KB-JWT with another session's nonce",
-            threat: "RFC 9901 §7.3 (`nonce`), OpenID4VP §14.1 replay",
+            threat: "RFC 9901 §7.3 (`nonce`): replay into another session",
             target: PIPELINE,
             sent: "presentation made for nonce `n-of-another-session`",
             expected: "NonceMismatch",

@@ -254,7 +254,7 @@ pub async fn run() -> Result<Vec<Outcome>, SetupError> {
     out.push(observed(
         Attack {
             name: "Pre-authorized code reused",
-            threat: "OpenID4VCI §6.1 / RFC 6749 §10.5 (single use)",
+            threat: "OpenID4VCI Token Endpoint, RFC 6749 §10.5 (codes single use)",
             target: TARGET,
             sent: "second `POST /token` with a code (and tx_code) already exchanged",
             expected: "HTTP 400 invalid_grant",
@@ -270,7 +270,7 @@ pub async fn run() -> Result<Vec<Outcome>, SetupError> {
     out.push(observed(
         Attack {
             name: "tx_code guessed beyond the attempt limit",
-            threat: "OpenID4VCI §13.6 (tx_code brute force)",
+            threat: "OpenID4VCI pre-authorized code flow (tx_code guessing)",
             target: TARGET,
             sent: "five wrong `tx_code`s, then the right one",
             expected: "HTTP 400 invalid_grant",
@@ -283,7 +283,7 @@ pub async fn run() -> Result<Vec<Outcome>, SetupError> {
     out.push(observed(
         Attack {
             name: "Key proof with a wrong nonce",
-            threat: "OpenID4VCI §8.2.1.1 (`c_nonce` freshness)",
+            threat: "OpenID4VCI Nonce Endpoint (`c_nonce` freshness)",
             target: TARGET,
             sent: "`proofs.jwt` signed over nonce `made-up-nonce`",
             expected: "HTTP 400 invalid_nonce",
@@ -295,7 +295,7 @@ pub async fn run() -> Result<Vec<Outcome>, SetupError> {
     out.push(observed(
         Attack {
             name: "Key proof for another issuer",
-            threat: "OpenID4VCI Appendix F.1 (`aud` = Credential Issuer)",
+            threat: "OpenID4VCI JWT proof type (`aud` = Credential Issuer)",
             target: TARGET,
             sent: "`proofs.jwt` with `aud` https://evil.test and a fresh nonce",
             expected: "HTTP 400 invalid_proof",
@@ -313,7 +313,7 @@ pub async fn run() -> Result<Vec<Outcome>, SetupError> {
     out.push(observed(
         Attack {
             name: "Key proof replayed",
-            threat: "OpenID4VCI §8.2.1.1 (nonce single use)",
+            threat: "OpenID4VCI Nonce Endpoint (`c_nonce` single use)",
             target: TARGET,
             sent: "the same `proofs.jwt` (same nonce) in a second credential request",
             expected: "HTTP 400 invalid_nonce",

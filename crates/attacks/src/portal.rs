@@ -280,6 +280,31 @@ pub async fn run() -> Result<Vec<Outcome>, SetupError> {
         ),
     ));
 
+    // A 10 MB upload.
+    let boundary = "attack-boundary-big";
+    let big = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\r\n{}\r\n--{boundary}--\r\n",
+        "a".repeat(10 << 20)
+    );
+    let req = Request::post("/registrar/import")
+        .header(header::COOKIE, &cookie)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(big))
+        .ctx("request")?;
+    out.push(observed(
+        Attack {
+            name: "10 MB CSV upload",
+            threat: "resource exhaustion (body size cap)",
+            target: "kakehashi-web registrar import",
+            sent: "signed-in multipart upload of 10 MiB",
+            expected: "HTTP 413",
+        },
+        status(&send(&p.router, req).await?),
+    ));
+
     out.extend(sql_injection(&p).await?);
 
     // Path traversal on the static route.

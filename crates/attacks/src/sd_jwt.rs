@@ -158,7 +158,7 @@ pub fn run() -> Result<Vec<Outcome>, SetupError> {
     out.push(refused(
         Attack {
             name: "Disclosure named `_sd`",
-            threat: "RFC 9901 §7.1 step 3.3.2.2 (reserved claim names)",
+            threat: "RFC 9901 §7.1 (reserved claim names)",
             target: TARGET,
             sent: "`[salt, \"_sd\", [\"forged-digest\"]]` appended",
             expected: "ReservedClaimName(\"_sd\")",
@@ -171,7 +171,7 @@ pub fn run() -> Result<Vec<Outcome>, SetupError> {
     out.push(refused(
         Attack {
             name: "Disclosure named `...`",
-            threat: "RFC 9901 §7.1 step 3.3.2.2 (reserved claim names)",
+            threat: "RFC 9901 §7.1 (reserved claim names)",
             target: TARGET,
             sent: "`[salt, \"...\", \"x\"]` appended",
             expected: "ReservedClaimName(\"...\")",
@@ -212,7 +212,7 @@ pub fn run() -> Result<Vec<Outcome>, SetupError> {
     out.push(refused(
         Attack {
             name: "`...` element with extra members",
-            threat: "RFC 9901 §4.2.4.2",
+            threat: "RFC 9901 array-element digests (`...`)",
             target: TARGET,
             sent: "`[{\"...\": d, \"x\": 1}]`",
             expected: "MisplacedEllipsis(\"array element with \\\"...\\\" has other members\")",

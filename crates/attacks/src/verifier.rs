@@ -186,7 +186,7 @@ pub async fn run() -> Result<Vec<Outcome>, SetupError> {
     out.push(observed(
         Attack {
             name: "Presentation replayed to the verifier",
-            threat: "OpenID4VP §14.1 (replay), single-use response",
+            threat: "OpenID4VP replay (a response accepted once per `state`)",
             target: TARGET,
             sent: "the same `direct_post` body posted a second time",
             expected: "HTTP 400 invalid_request",
@@ -211,7 +211,7 @@ pub async fn run() -> Result<Vec<Outcome>, SetupError> {
     out.push(observed(
         Attack {
             name: "Response for another session's state",
-            threat: "OpenID4VP §8.2 / §14 (session binding)",
+            threat: "OpenID4VP `state` (session binding)",
             target: TARGET,
             sent: "session A's presentation posted to A's `response_uri` with session B's `state`",
             expected: "HTTP 400 invalid_request",
@@ -228,7 +228,7 @@ pub async fn run() -> Result<Vec<Outcome>, SetupError> {
     out.push(refused(
         Attack {
             name: "Request object tampered with",
-            threat: "OpenID4VP §5 / RFC 9101 (signed request object)",
+            threat: "RFC 9101 signed request object (OpenID4VP `request_uri`)",
             target: "kakehashi-oid4vp `verify_request_object` (wallet side)",
             sent: "the verifier's signed request object with `response_uri` changed to https://evil.test/collect",
             expected: "Jose(Crypto(BadSignature))",
@@ -243,6 +243,27 @@ pub async fn run() -> Result<Vec<Outcome>, SetupError> {
             },
             &kakehashi_crypto_aws_lc::provider(),
         ),
+    ));
+
+    // The request object asked for a second time (it is handed out once).
+    let e = v.create_session().await?;
+    let (uri, _) = v.request_object(&e).await?;
+    let again = send(
+        &v.router,
+        Request::get(Verifier::local(&uri.request_uri))
+            .body(Body::empty())
+            .ctx("request")?,
+    )
+    .await?;
+    out.push(observed(
+        Attack {
+            name: "Request object fetched a second time",
+            threat: "OpenID4VP `request_uri` handed out once (no second wallet takes over)",
+            target: TARGET,
+            sent: "`GET request_uri` after the wallet already fetched it",
+            expected: "HTTP 400 invalid_request",
+        },
+        http_outcome(again).await?,
     ));
 
     // A 10 MB response body.
