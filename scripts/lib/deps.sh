@@ -6,7 +6,8 @@
 # postgresql: the throw-away server of the storage tests (scripts/pg).
 # chromium, fonts-noto-cjk: the browser of the page tests and Japanese glyphs for it (scripts/e2e).
 # sqlite3, faketime: store checks and a node clock moved past NextUpdate (scripts/faults).
-KAKEHASHI_APT_PACKAGES=(pkg-config fonts-ipaexfont-gothic poppler-utils postgresql chromium fonts-noto-cjk sqlite3 faketime)
+# softhsm2: the PKCS#11 module the HSM signer is tested against (crates/crypto-pkcs11).
+KAKEHASHI_APT_PACKAGES=(pkg-config fonts-ipaexfont-gothic poppler-utils postgresql chromium fonts-noto-cjk sqlite3 faketime softhsm2)
 
 apt_updated=0
 apt_install() {
