@@ -15,7 +15,7 @@ use kakehashi_academic::profiles::{
     EU_DIPLOMA_VCT, EU_SD_PATHS, eu_claims, jp_achievement_credential,
 };
 use kakehashi_core::b64;
-use kakehashi_crypto::{HashAlgorithm, PublicJwk};
+use kakehashi_crypto::{HashAlgorithm, PublicJwk, Signer};
 use kakehashi_oid4vci::Oid4vciError;
 use kakehashi_oid4vci::credential::{
     CredentialRequest, CredentialResponse, CredentialTarget, DeferredCredentialRequest,
@@ -512,11 +512,9 @@ pub async fn issue_credentials<S: Store>(
     Ok((credentials, notification_id))
 }
 
-fn x5c_header<S>(state: &IssuerState<S>) -> Value {
+fn x5c_header(signer: &dyn Signer) -> Value {
     Value::Array(
-        state
-            .identity
-            .signer
+        signer
             .certificate_chain()
             .iter()
             .map(|c| base64::engine::general_purpose::STANDARD.encode(c).into())
@@ -558,11 +556,13 @@ fn sign_eu<S>(
     );
     let view = Value::Object(claims.clone());
     let mut builder = SdJwtBuilder::sd_jwt_vc(claims, EU_DIPLOMA_VCT).holder_key(holder.clone());
-    let chain = x5c_header(state);
+    // One key for x5c, kid and signature, even if a rotation lands meanwhile.
+    let signer = state.signer();
+    let chain = x5c_header(signer.as_ref());
     if chain.as_array().is_some_and(|c| !c.is_empty()) {
         builder = builder.header_member("x5c", chain);
     }
-    if let Some(kid) = state.identity.signer.public_jwk().kid() {
+    if let Some(kid) = signer.public_jwk().kid() {
         builder = builder.header_member("kid", kid.into());
     }
     for pointer in EU_SD_PATHS {
@@ -572,11 +572,9 @@ fn sign_eu<S>(
         }
     }
     let sd_jwt = builder
-        .issue(
-            &state.provider,
-            state.identity.signer.as_ref(),
-            &mut |buf| (state.random)(buf),
-        )
+        .issue(&state.provider, signer.as_ref(), &mut |buf| {
+            (state.random)(buf)
+        })
         .map_err(IssuerError::internal)?;
     Ok(sd_jwt.to_compact())
 }
@@ -618,9 +616,9 @@ fn sign_jp<S>(
         entry(StatusPurpose::Suspension, W3C_SUSPENSION_LIST_ID),
     ]);
     let mut header = Map::new();
-    if let Some(kid) = state.identity.signer.public_jwk().kid() {
+    let signer = state.signer();
+    if let Some(kid) = signer.public_jwk().kid() {
         header.insert("kid".into(), kid.into());
     }
-    kakehashi_vc_jose::issue_vc_jwt(&vc, state.identity.signer.as_ref(), header)
-        .map_err(IssuerError::internal)
+    kakehashi_vc_jose::issue_vc_jwt(&vc, signer.as_ref(), header).map_err(IssuerError::internal)
 }

@@ -15,6 +15,7 @@
 //! GET  /status/w3c/{list}    Bitstring Status List credential (vc+jwt)
 //! POST /admin/credentials/{id}/{revoke|suspend|reinstate}   Bearer admin token
 //! POST /admin/offers   {graduate_id | diploma, tx_code?, by_reference?}   Bearer admin token
+//! POST /admin/keys/rotate   POST /admin/keys/{kid}/retire                  Bearer admin token
 //! ```
 
 #![forbid(unsafe_code)]
@@ -23,6 +24,7 @@
 mod credential;
 pub mod demo;
 mod error;
+pub mod keys;
 pub mod metadata;
 mod oauth;
 pub mod offers;
@@ -130,6 +132,8 @@ pub fn router<S: Store + Clone + 'static>(state: IssuerState<S>) -> Router {
             post(status::admin_change::<S>),
         )
         .route("/admin/offers", post(offers::admin_create_offer::<S>))
+        .route("/admin/keys/rotate", post(keys::admin_rotate::<S>))
+        .route("/admin/keys/{kid}/retire", post(keys::admin_retire::<S>))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

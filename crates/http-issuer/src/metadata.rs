@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use kakehashi_academic::profiles::EU_DIPLOMA_VCT;
+use kakehashi_crypto::PublicJwk;
 use kakehashi_oid4vci::metadata::{AuthorizationServerMetadata, CredentialIssuerMetadata};
 use kakehashi_storage::Store;
 use serde_json::{Value, json};
@@ -107,7 +108,7 @@ pub fn authorization_server_metadata<S>(state: &IssuerState<S>) -> Authorization
 pub fn jwt_vc_issuer_metadata<S>(state: &IssuerState<S>) -> Value {
     json!({
         "issuer": state.identity.credential_issuer,
-        "jwks": {"keys": [state.identity.signer.public_jwk().to_json()]}
+        "jwks": {"keys": state.keys.published().iter().map(PublicJwk::to_json).collect::<Vec<_>>()}
     })
 }
 
@@ -131,7 +132,7 @@ pub(crate) async fn credential_issuer<S: Store + Clone + 'static>(
     if wants_jwt {
         let now = state.now();
         let jwt = metadata.sign(
-            state.identity.signer.as_ref(),
+            state.signer().as_ref(),
             now,
             Some(now.saturating_add(24 * 3600)),
         )?;

@@ -13,6 +13,7 @@ use kakehashi_crypto_aws_lc::sealed::{KeyEncryptionKey, SEAL_ALGORITHM};
 use kakehashi_storage::{EncryptedKey, KeyStore, SigningKey, StorageError};
 
 use crate::IssuerError;
+use crate::keys::KeyRing;
 
 /// Which credential profile a university issues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -215,6 +216,8 @@ pub struct IssuerState<S> {
     pub provider: Arc<CryptoProvider>,
     /// The EU Type Metadata document exactly as served (its SHA-256 is `vct#integrity`).
     pub type_metadata: Arc<Vec<u8>>,
+    /// The seal key in use and the published keys, swapped on rotation (`crate::keys`).
+    pub keys: Arc<KeyRing>,
 }
 
 impl<S> std::fmt::Debug for IssuerState<S> {
@@ -237,9 +240,11 @@ impl<S> IssuerState<S> {
         let type_metadata =
             serde_json::to_vec_pretty(&kakehashi_academic::profiles::eu_type_metadata())
                 .unwrap_or_default();
+        let keys = Arc::new(KeyRing::new(identity.signer.clone()));
         Self {
             store,
             identity,
+            keys,
             config: Arc::new(config),
             offer_secret,
             clock: system_clock(),
@@ -259,6 +264,13 @@ impl<S> IssuerState<S> {
     pub fn with_random(mut self, random: RandomSource) -> Self {
         self.random = random;
         self
+    }
+
+    /// The seal key for a new signature: the owner's current key as this node last loaded it
+    /// (`identity.signer` is only the key at start). Take it once per credential so `kid`,
+    /// `x5c` and signature come from one key.
+    pub fn signer(&self) -> Arc<dyn Signer> {
+        self.keys.current()
     }
 
     /// The current time.
@@ -339,6 +351,26 @@ pub async fn load_or_create_key_of<K: KeyStore>(
         Err(StorageError::NotFound { .. }) => {}
         Err(e) => return Err(e.into()),
     }
+    let (id, signer) = create_key(store, kek, owner, now, certify).await?;
+    match store.make_signing_key_current(&id).await {
+        Ok(()) => Ok(signer),
+        // Another node made its key current at the same time: use theirs.
+        Err(StorageError::Conflict { .. }) => {
+            open_issuer_key(store.current_signing_key(owner).await?, kek)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Generates an ES256 key, has `certify` certify it, seals it under the KEK and stores it as
+/// a non-current key of `owner`. Returns its id and signer.
+pub(crate) async fn create_key<K: KeyStore>(
+    store: &K,
+    kek: &KeyEncryptionKey,
+    owner: &str,
+    now: UnixTime,
+    certify: impl FnOnce(&[u8]) -> Result<Vec<Vec<u8>>, String>,
+) -> Result<(String, Arc<dyn Signer>), IssuerError> {
     let signer =
         SoftwareSigner::generate(SignatureAlgorithm::Es256).map_err(IssuerError::internal)?;
     let pkcs8 = signer.to_pkcs8().map_err(IssuerError::internal)?;
@@ -366,17 +398,13 @@ pub async fn load_or_create_key_of<K: KeyStore>(
         retired_at: None,
     };
     store.insert_signing_key(&record).await?;
-    match store.make_signing_key_current(&id).await {
-        Ok(()) => Ok(Arc::new(signer.with_certificate_chain(chain).with_kid(id))),
-        // Another node made its key current at the same time: use theirs.
-        Err(StorageError::Conflict { .. }) => {
-            open_issuer_key(store.current_signing_key(owner).await?, kek)
-        }
-        Err(e) => Err(e.into()),
-    }
+    Ok((
+        id.clone(),
+        Arc::new(signer.with_certificate_chain(chain).with_kid(id)),
+    ))
 }
 
-fn open_issuer_key(
+pub(crate) fn open_issuer_key(
     key: SigningKey,
     kek: &KeyEncryptionKey,
 ) -> Result<Arc<dyn Signer>, IssuerError> {

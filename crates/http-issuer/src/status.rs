@@ -295,7 +295,8 @@ pub async fn publish<S: Store>(
     let list = read_list(&state.store, list_id).await?;
     let now = state.now();
     let exp = now.saturating_add(state.config.status_list_lifetime);
-    let signer = state.identity.signer.as_ref();
+    let signer = state.signer();
+    let signer = signer.as_ref();
     let token = if list.bits == 2 {
         let tsl = TokenStatusList::from_bytes(Bits::Two, list.statuses.clone());
         sign_status_list_token(
