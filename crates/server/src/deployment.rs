@@ -30,6 +30,7 @@ use kakehashi_academic::recognition::Reader;
 use kakehashi_core::{UnixTime, b64};
 use kakehashi_crypto_aws_lc::sealed::KeyEncryptionKey;
 use kakehashi_fetch::FetchConfig;
+use kakehashi_http_issuer::keys::{Certify, KeyRotation, spawn_key_reloader};
 use kakehashi_http_issuer::{
     IssuerConfig, IssuerIdentity, IssuerState, OfferSecret, Profile, ensure_status_lists,
     load_or_create_key_of, load_or_create_offer_secret,
@@ -271,15 +272,14 @@ pub async fn build<S: Store + Clone + 'static>(
         ("jp", JP_SLUG, SealSide::Jp, Profile::Jp),
     ] {
         let w = world.clone();
-        let signer = load_or_create_key_of(
-            &store,
-            &kek.key()?,
-            &format!("issuer:{slot}:{id}"),
-            now,
-            move |pkcs8| kakehashi_testpki::node::certify_seal(&w, side, pkcs8),
-        )
-        .await
-        .map_err(issuer_err)?;
+        let owner = format!("issuer:{slot}:{id}");
+        let certify: Certify =
+            Arc::new(move |pkcs8| kakehashi_testpki::node::certify_seal(&w, side, pkcs8));
+        let first = certify.clone();
+        let signer =
+            load_or_create_key_of(&store, &kek.key()?, &owner, now, move |pkcs8| first(pkcs8))
+                .await
+                .map_err(issuer_err)?;
         let identity = IssuerIdentity {
             credential_issuer: format!("{public}/issuers/{slot}"),
             awarding_body: kakehashi_http_issuer::demo::awarding_body(profile),
@@ -291,7 +291,15 @@ pub async fn build<S: Store + Clone + 'static>(
             ..IssuerConfig::default()
         }
         .with_admin_token(admin_token);
-        let state = IssuerState::new(store.clone(), identity, issuer_config, offer_secret.clone());
+        // Rotation (POST /admin/keys/rotate on any node) reaches the other nodes by reload.
+        let state = IssuerState::new(store.clone(), identity, issuer_config, offer_secret.clone())
+            .with_key_rotation(KeyRotation {
+                kek: Arc::new(kek.key()?),
+                owner,
+                certify,
+                reload_interval: std::time::Duration::from_secs(30),
+            });
+        spawn_key_reloader(state.clone());
         ensure_status_lists(&state).await.map_err(issuer_err)?;
         issuers.push(DeployedIssuer {
             id: slot,
