@@ -70,6 +70,14 @@ pub async fn run() -> Result<Vec<Outcome>, SetupError> {
     let lotl = std::fs::read(dir.join("lists/eu-lotl.xml")).ctx("LOTL")?;
     let pin =
         sha256(&kakehashi_testpki::read_pem_cert(&dir.join("pki/eu-lotl-signer.pem")).ctx("pin")?)?;
+    let node_lists = kakehashi_server::deployment::list_router(dir.clone());
+    out.extend(
+        tsl_route(
+            &node_lists,
+            "kakehashi-server `deployment::list_router` (node)",
+        )
+        .await?,
+    );
     let _ = std::fs::remove_dir_all(&dir);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -124,36 +132,7 @@ pub async fn run() -> Result<Vec<Outcome>, SetupError> {
     let world = kakehashi_pilot::world::generate(&world_dir, "https://registry.test", world_now)
         .ctx("pilot world")?;
     let registry = kakehashi_pilot::world::registry_router(&world, || UnixTime(1_794_700_800));
-    for (name, path) in [
-        (
-            "`..` in the registry's `/tsl/{name}`",
-            "/tsl/..%2Fpki%2Feu-lotl-signer.key.pem",
-        ),
-        (
-            "`%2e%2e` in the registry's `/tsl/{name}`",
-            "/tsl/%2e%2e%2fpki%2feu-lotl-signer.key.pem",
-        ),
-        (
-            "Absolute path in the registry's `/tsl/{name}`",
-            "/tsl/%2Fetc%2Fpasswd",
-        ),
-    ] {
-        let res = send(
-            &registry,
-            Request::get(path).body(Body::empty()).ctx("request")?,
-        )
-        .await?;
-        out.push(observed(
-            Attack {
-                name,
-                threat: "path traversal (CWE-22)",
-                target: "kakehashi-pilot registry router",
-                sent: path,
-                expected: "HTTP 404",
-            },
-            format!("HTTP {}", res.status().as_u16()),
-        ));
-    }
+    out.extend(tsl_route(&registry, "kakehashi-pilot registry router").await?);
     let _ = std::fs::remove_dir_all(&world_dir);
 
     // `kakehashi registrar import FILE` parses FILE before anything is stored.
@@ -170,5 +149,44 @@ pub async fn run() -> Result<Vec<Outcome>, SetupError> {
             &kakehashi_http_issuer::demo::awarding_body(kakehashi_http_issuer::Profile::Jp),
         ),
     ));
+    Ok(out)
+}
+
+/// `..`, `%2e%2e` and an absolute path in `/tsl/{name}` of `router`, whose world directory
+/// holds the lists and, next to them, the signers' private keys. The route must still serve
+/// `JP.xml`, so a 404 means refused, not broken.
+async fn tsl_route(
+    router: &axum::Router,
+    target: &'static str,
+) -> Result<Vec<Outcome>, SetupError> {
+    let get = |path: &str| Request::get(path).body(Body::empty()).ctx("request");
+    let control = send(router, get("/tsl/JP.xml")?).await?.status().as_u16();
+    if control != 200 {
+        return Err(SetupError(format!("{target}: /tsl/JP.xml gives {control}")));
+    }
+    let mut out = Vec::new();
+    for (name, path) in [
+        (
+            "`..` in `/tsl/{name}`",
+            "/tsl/..%2Fpki%2Feu-lotl-signer.key.pem",
+        ),
+        (
+            "`%2e%2e` in `/tsl/{name}`",
+            "/tsl/%2e%2e%2fpki%2feu-lotl-signer.key.pem",
+        ),
+        ("Absolute path in `/tsl/{name}`", "/tsl/%2Fetc%2Fpasswd"),
+    ] {
+        let res = send(router, get(path)?).await?;
+        out.push(observed(
+            Attack {
+                name,
+                threat: "path traversal (CWE-22) to the list signers' keys",
+                target,
+                sent: path,
+                expected: "HTTP 404 (JP.xml: 200)",
+            },
+            format!("HTTP {} (JP.xml: {control})", res.status().as_u16()),
+        ));
+    }
     Ok(out)
 }
