@@ -863,6 +863,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("wallet.credential.unnamed", "Credential", "証明書"),
     (
+        "wallet.credential.copies",
+        "{} copies of the same credential, each bound to its own key.",
+        "同じ証明書の複製 {} 部(それぞれ別の鍵に結び付け)。",
+    ),
+    (
         "wallet.format.sd_jwt",
         "SD-JWT VC (you can share single items)",
         "SD-JWT VC(項目ごとに提示可能)",

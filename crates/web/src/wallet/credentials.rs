@@ -26,6 +26,30 @@ pub struct CredentialCard {
     pub issuer: String,
     pub format: &'static str,
     pub received: String,
+    /// How many copies of the same credential the issuer sent (a batch: one holder key each,
+    /// so that two verifiers cannot link the presentations).
+    pub copies: usize,
+}
+
+/// Whether two stored credentials are copies of one issuance (same issuer, format, display
+/// data and time of receipt).
+fn same_issuance(a: &StoredCredential, b: &StoredCredential) -> bool {
+    a.issuer == b.issuer
+        && a.format == b.format
+        && a.display == b.display
+        && a.received_at == b.received_at
+}
+
+/// One card per issuance, newest first.
+fn cards(held: &[StoredCredential], tr: Tr) -> Vec<CredentialCard> {
+    let mut out: Vec<(CredentialCard, &StoredCredential)> = Vec::new();
+    for c in held.iter().rev() {
+        match out.last_mut() {
+            Some((card, first)) if same_issuance(first, c) => card.copies += 1,
+            _ => out.push((card(c, tr), c)),
+        }
+    }
+    out.into_iter().map(|(card, _)| card).collect()
 }
 
 fn format_key(format: &str) -> &'static str {
@@ -43,6 +67,7 @@ fn card(c: &StoredCredential, tr: Tr) -> CredentialCard {
         issuer: issuer_name(&c.display, &c.issuer, tr),
         format: format_key(&c.format),
         received: format_time(c.received_at),
+        copies: 1,
     }
 }
 
@@ -104,7 +129,7 @@ pub async fn list<S: Store + Clone + 'static>(
         .await
         .map_err(internal)?;
     // Newest first: the one just received is on top.
-    let cards = held.iter().rev().map(|c| card(c, tr)).collect();
+    let cards = cards(&held, tr);
     Ok(render(&ListPage {
         chrome: chrome(&env, &who),
         tr,
@@ -281,7 +306,9 @@ pub async fn receive<S: Store + Clone + 'static>(
     match result {
         Ok(got) => {
             tracing::info!(holder = %who.holder.as_str(), count = got.len(), "credential received");
-            Ok(Redirect::to(&format!("{BASE}/credentials?received={}", got.len())).into_response())
+            // Copies of one batch are one credential to the student.
+            let issued = cards(&got, env.tr()).len();
+            Ok(Redirect::to(&format!("{BASE}/credentials?received={issued}")).into_response())
         }
         Err(e @ (WalletError::Key(_) | WalletError::Storage(_))) => Err(internal(e)),
         Err(e) => {
@@ -306,6 +333,32 @@ pub async fn receive<S: Store + Clone + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copies_of_one_issuance_are_one_card() {
+        let held = |id: &str, at: i64| StoredCredential {
+            id: id.into(),
+            format: "dc+sd-jwt".into(),
+            raw: String::new(),
+            issuer: "https://issuer.example".into(),
+            display: serde_json::json!({"name": {"en": "Diploma"}}),
+            holder_key_id: None,
+            received_at: kakehashi_core::UnixTime(at),
+        };
+        let list = [
+            held("h/a", 1),
+            held("h/b", 2),
+            held("h/c", 2),
+            held("h/d", 2),
+        ];
+        let got = cards(&list, Tr(crate::Lang::En));
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            (got[0].copies, got[0].href.as_str()),
+            (3, "/wallet/credentials/h%2Fd")
+        );
+        assert_eq!(got[1].copies, 1);
+    }
 
     #[test]
     fn offers_from_same_device_links() {
