@@ -212,6 +212,23 @@ fn softhsm_child() {
         Err(CryptoError::BadSignature)
     );
 
+    // Throughput, printed for BENCHMARKS-style notes (not asserted: machines differ).
+    #[allow(clippy::disallowed_methods)] // an edge test timing a real module
+    {
+        let software = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
+        for (name, s) in [
+            ("pkcs11-softhsm2", &signer as &dyn Signer),
+            ("software", &software),
+        ] {
+            let start = std::time::Instant::now();
+            for i in 0..200u32 {
+                s.sign(&i.to_be_bytes()).unwrap();
+            }
+            let per = start.elapsed() / 200;
+            println!("ES256 sign {name}: {per:?} per signature (200 sequential)");
+        }
+    }
+
     // Concurrent signatures share two sessions.
     std::thread::scope(|s| {
         for t in 0..6u8 {
