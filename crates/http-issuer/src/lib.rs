@@ -39,6 +39,7 @@ use kakehashi_storage::Store;
 
 pub use credential::issue_credentials;
 pub use error::IssuerError;
+pub use keys::{KeyRotation, rotate_key_of, spawn_key_reloader};
 pub use oauth::set_student_sign_in_code;
 pub use offers::{
     Approval, GraduateRecord, OfferIssuer, OfferOptions, ShownOffer, create_offer_for_graduate,
