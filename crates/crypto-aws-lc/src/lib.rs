@@ -20,8 +20,8 @@ use aws_lc_rs::signature::{
 };
 use kakehashi_core::b64;
 use kakehashi_crypto::{
-    CryptoError, CryptoProvider, Curve, HashAlgorithm, PublicJwk, SealAlgorithm, SealVerifier,
-    SignatureAlgorithm, Signer,
+    CryptoError, CryptoProvider, Curve, Digest, HashAlgorithm, PublicJwk, SealAlgorithm,
+    SealVerifier, SignatureAlgorithm, Signer,
 };
 use serde_json::Value;
 use zeroize::Zeroizing;
@@ -33,6 +33,7 @@ pub fn provider() -> CryptoProvider {
         allowed: &SignatureAlgorithm::ALL,
         verify,
         digest: hash,
+        digest_parts: hash_parts,
     }
 }
 
@@ -83,13 +84,29 @@ fn verify(
         .map_err(|_| CryptoError::BadSignature)
 }
 
-fn hash(algorithm: HashAlgorithm, data: &[u8]) -> Vec<u8> {
-    let alg = match algorithm {
+fn digest_algorithm(algorithm: HashAlgorithm) -> &'static digest::Algorithm {
+    match algorithm {
         HashAlgorithm::Sha256 => &digest::SHA256,
         HashAlgorithm::Sha384 => &digest::SHA384,
         HashAlgorithm::Sha512 => &digest::SHA512,
-    };
-    digest::digest(alg, data).as_ref().to_vec()
+    }
+}
+
+fn hash(algorithm: HashAlgorithm, data: &[u8]) -> Vec<u8> {
+    digest::digest(digest_algorithm(algorithm), data)
+        .as_ref()
+        .to_vec()
+}
+
+fn hash_parts(algorithm: HashAlgorithm, parts: &[&[u8]]) -> Digest {
+    let mut context = digest::Context::new(digest_algorithm(algorithm));
+    for part in parts {
+        context.update(part);
+    }
+    let out = context.finish();
+    // SHA-2 outputs are at most 64 bytes, the size `Digest` holds; were one longer, the
+    // empty digest matches no real one, so comparisons fail closed.
+    Digest::new(out.as_ref()).unwrap_or_default()
 }
 
 enum KeyPair {
@@ -286,6 +303,27 @@ impl Signer for SoftwareSigner {
 mod tests {
     use super::*;
     use kakehashi_crypto::SealKey;
+
+    #[test]
+    fn digest_parts_equals_digest_of_the_joined_input() {
+        let p = provider();
+        let parts: [&[u8]; 4] = [b"eyJhbGc.e30.sig", b"~", b"WyJzIiwiYSIsMV0", b"~"];
+        for alg in [
+            HashAlgorithm::Sha256,
+            HashAlgorithm::Sha384,
+            HashAlgorithm::Sha512,
+        ] {
+            let joined = parts.concat();
+            let d = p.digest_parts(alg, &parts);
+            assert_eq!(d.as_ref(), p.digest(alg, &joined).as_slice());
+            assert_eq!(d.as_ref().len(), alg.output_len());
+            assert_ne!(d, p.digest_parts(alg, &[b"eyJhbGc.e30.sig~"]));
+            assert_eq!(
+                p.digest_parts(alg, &[]).as_ref(),
+                p.digest(alg, b"").as_slice()
+            );
+        }
+    }
 
     #[test]
     fn sign_verify_each_algorithm() {

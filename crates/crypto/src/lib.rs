@@ -19,5 +19,5 @@ mod seal;
 pub use algorithm::{HashAlgorithm, SealAlgorithm, SignatureAlgorithm};
 pub use error::CryptoError;
 pub use jwk::{Curve, PublicJwk};
-pub use provider::{CryptoProvider, Signer};
+pub use provider::{CryptoProvider, Digest, Signer};
 pub use seal::{SealKey, SealVerifier};

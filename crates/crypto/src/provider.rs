@@ -17,6 +17,66 @@ pub struct CryptoProvider {
     pub verify: fn(SignatureAlgorithm, &PublicJwk, &[u8], &[u8]) -> Result<(), CryptoError>,
     /// Computes a message digest.
     pub digest: fn(HashAlgorithm, &[u8]) -> Vec<u8>,
+    /// Computes the digest of the concatenation of `parts` without building it, into a
+    /// stack buffer: SD-JWT hashes `<JWT>~<D1>~...~` for `sd_hash` and every Disclosure on
+    /// each verification, where a joined copy and a heap digest were measurable.
+    pub digest_parts: fn(HashAlgorithm, &[&[u8]]) -> Digest,
+}
+
+/// A digest of at most 64 bytes (SHA-512), held inline. The default is empty.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Digest {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl Digest {
+    /// Copies `value`; `None` if it is longer than 64 bytes (no supported hash is).
+    pub fn new(value: &[u8]) -> Option<Self> {
+        let mut bytes = [0; 64];
+        bytes.get_mut(..value.len())?.copy_from_slice(value);
+        Some(Self {
+            bytes,
+            len: value.len(),
+        })
+    }
+}
+
+impl Default for Digest {
+    fn default() -> Self {
+        Self {
+            bytes: [0; 64],
+            len: 0,
+        }
+    }
+}
+
+impl AsRef<[u8]> for Digest {
+    fn as_ref(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Digest(")?;
+        for b in self.as_ref() {
+            write!(f, "{b:02x}")?;
+        }
+        write!(f, ")")
+    }
+}
+
+impl PartialOrd for Digest {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Digest {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_ref().cmp(other.as_ref())
+    }
 }
 
 impl std::fmt::Debug for CryptoProvider {
@@ -62,6 +122,11 @@ impl CryptoProvider {
     /// Hashes `data`.
     pub fn digest(&self, hash: HashAlgorithm, data: &[u8]) -> Vec<u8> {
         (self.digest)(hash, data)
+    }
+
+    /// Hashes the concatenation of `parts`, without joining them.
+    pub fn digest_parts(&self, hash: HashAlgorithm, parts: &[&[u8]]) -> Digest {
+        (self.digest_parts)(hash, parts)
     }
 }
 

@@ -279,6 +279,7 @@ impl UnverifiedJws {
         )?;
         Ok(VerifiedJws {
             header: self.header,
+            compact: self.compact,
             payload: self.payload,
             key: key.clone(),
         })
@@ -289,6 +290,8 @@ impl UnverifiedJws {
 #[derive(Debug, Clone)]
 pub struct VerifiedJws {
     header: JwsHeader,
+    /// Moved from the unverified value (no copy): SD-JWT hashes it into `sd_hash`.
+    compact: String,
     payload: Vec<u8>,
     key: PublicJwk,
 }
@@ -307,6 +310,11 @@ impl VerifiedJws {
     /// The key that verified the signature.
     pub fn key(&self) -> &PublicJwk {
         &self.key
+    }
+
+    /// The compact serialization that was verified: `header.payload.signature`.
+    pub fn compact(&self) -> &str {
+        &self.compact
     }
 
     /// Takes the header, the payload and the key apart without copying them.

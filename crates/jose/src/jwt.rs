@@ -34,7 +34,15 @@ pub fn numeric_date(
     claims: &Map<String, Value>,
     name: &'static str,
 ) -> Result<Option<UnixTime>, JoseError> {
-    match claims.get(name) {
+    numeric_date_value(claims.get(name), name)
+}
+
+/// [`numeric_date`] on a member already looked up, for claims parsed into typed structs.
+pub fn numeric_date_value(
+    value: Option<&Value>,
+    name: &'static str,
+) -> Result<Option<UnixTime>, JoseError> {
+    match value {
         None => Ok(None),
         Some(Value::Number(n)) => {
             if let Some(i) = n.as_i64() {
@@ -52,23 +60,46 @@ pub fn numeric_date(
     }
 }
 
+/// The time claims of a JWT, borrowed from wherever they were parsed.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct JwtTimes<'a> {
+    /// `exp`.
+    pub exp: Option<&'a Value>,
+    /// `nbf`.
+    pub nbf: Option<&'a Value>,
+    /// `iat`.
+    pub iat: Option<&'a Value>,
+}
+
 /// Checks `exp`, `nbf` and `iat` of a claims set.
 pub fn check_jwt_times(claims: &Map<String, Value>, checks: TimeChecks) -> Result<(), JoseError> {
+    check_time_values(
+        JwtTimes {
+            exp: claims.get("exp"),
+            nbf: claims.get("nbf"),
+            iat: claims.get("iat"),
+        },
+        checks,
+    )
+}
+
+/// [`check_jwt_times`] on time claims already looked up (typed claim structs).
+pub fn check_time_values(times: JwtTimes<'_>, checks: TimeChecks) -> Result<(), JoseError> {
     let now = checks.now;
     let skew = checks.skew_seconds;
-    match numeric_date(claims, "exp")? {
+    match numeric_date_value(times.exp, "exp")? {
         Some(exp) if now.saturating_sub(skew) >= exp => {
             return Err(JoseError::Expired { exp, now });
         }
         None if checks.require_exp => return Err(JoseError::MissingClaim("exp")),
         _ => {}
     }
-    if let Some(nbf) = numeric_date(claims, "nbf")?
+    if let Some(nbf) = numeric_date_value(times.nbf, "nbf")?
         && now.saturating_add(skew) < nbf
     {
         return Err(JoseError::NotYetValid { nbf, now });
     }
-    match numeric_date(claims, "iat")? {
+    match numeric_date_value(times.iat, "iat")? {
         Some(iat) if now.saturating_add(skew) < iat => Err(JoseError::IssuedInFuture { iat, now }),
         None if checks.require_iat => Err(JoseError::MissingClaim("iat")),
         _ => Ok(()),

@@ -24,5 +24,7 @@ pub use jws::{
     JwsHeader, JwsJson, JwsJsonSignature, UnverifiedJws, VerifiedJws, parse_json_bounded,
     sign_compact, sign_compact_with, signing_input,
 };
-pub use jwt::{TimeChecks, check_jwt_times, numeric_date};
+pub use jwt::{
+    JwtTimes, TimeChecks, check_jwt_times, check_time_values, numeric_date, numeric_date_value,
+};
 pub use unencoded::{UnverifiedUnencodedJws, VerifiedUnencodedJws, sign_unencoded_json};

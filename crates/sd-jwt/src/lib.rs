@@ -25,6 +25,7 @@ mod disclosure;
 mod error;
 mod issue;
 mod json_style;
+mod kb_claims;
 mod limits;
 mod path;
 mod present;

@@ -1,11 +1,14 @@
 //! Verification of an SD-JWT or SD-JWT+KB (RFC 9901 sections 7.1 and 7.3).
 
 use kakehashi_core::{UnixTime, b64};
-use kakehashi_crypto::{CryptoProvider, HashAlgorithm, PublicJwk};
-use kakehashi_jose::{JwsHeader, TimeChecks, UnverifiedJws, check_jwt_times, numeric_date};
+use kakehashi_crypto::{CryptoProvider, Digest, HashAlgorithm, PublicJwk};
+use kakehashi_jose::{
+    JwsHeader, TimeChecks, UnverifiedJws, check_jwt_times, check_time_values, numeric_date_value,
+};
 use serde_json::{Map, Value};
 
 use crate::decode::{ClaimRecord, process, take_sd_alg};
+use crate::kb_claims::{KbClaims, Member};
 use crate::present::cnf_jwk;
 use crate::{ClaimPath, Limits, SdJwt, SdJwtError};
 
@@ -150,24 +153,26 @@ impl SdJwt {
         issuer_key: &PublicJwk,
         options: &VerifyOptions<'_>,
     ) -> Result<VerifiedSdJwt, SdJwtError> {
-        let kb_needed = self.kb_jwt.is_some();
-        let sd_hash_input = if kb_needed {
-            Some(self.sd_hash_input())
-        } else {
-            None
-        };
         let SdJwt {
             jws,
             disclosures,
             kb_jwt,
             ..
         } = self;
+        // The sd_hash input starts with the first signature's JWT (RFC 9901 section 8.1);
+        // copied only when another signature of a general JSON serialization may verify.
+        let first_jwt = match (&kb_jwt, jws.as_slice()) {
+            (Some(_), [first, _, ..]) => Some(first.compact().to_owned()),
+            _ => None,
+        };
+        let mut verified_index = 0;
         let mut first_error = None;
         let mut verified = None;
-        for candidate in jws {
+        for (i, candidate) in jws.into_iter().enumerate() {
             match candidate.verify(provider, issuer_key) {
                 Ok(v) => {
                     verified = Some(v);
+                    verified_index = i;
                     break;
                 }
                 Err(e) => {
@@ -194,9 +199,24 @@ impl SdJwt {
         let mut claims = verified
             .claims(options.limits.json)
             .map_err(SdJwtError::jose("Issuer-signed JWT"))?;
+        let hash = take_sd_alg(&mut claims, options.allowed_hashes)?;
+        // `<JWT>~<D1>~...~<DN>~` hashed in parts before the Disclosures are consumed.
+        let sd_hash = kb_jwt.as_ref().map(|_| {
+            let issuer_jwt = match (&first_jwt, verified_index) {
+                (Some(first), i) if i > 0 => first.as_str(),
+                _ => verified.compact(),
+            };
+            let mut parts: Vec<&[u8]> = Vec::with_capacity(2 + 2 * disclosures.len());
+            parts.push(issuer_jwt.as_bytes());
+            parts.push(b"~");
+            for d in &disclosures {
+                parts.push(d.encoded().as_bytes());
+                parts.push(b"~");
+            }
+            provider.digest_parts(hash, &parts)
+        });
         // Header and key move into the result; only the payload bytes are dropped.
         let (header, _, issuer_key) = verified.into_parts();
-        let hash = take_sd_alg(&mut claims, options.allowed_hashes)?;
         let processed = process(
             claims,
             disclosures,
@@ -210,15 +230,14 @@ impl SdJwt {
             ..TimeChecks::at(options.now)
         };
         check_jwt_times(&processed.claims, checks).map_err(SdJwtError::jose("SD-JWT"))?;
-        let key_binding = match (kb_jwt, sd_hash_input, options.key_binding) {
+        let key_binding = match (kb_jwt, sd_hash, options.key_binding) {
             (None, _, KeyBinding::Required { .. }) => return Err(SdJwtError::KbJwtMissing),
             (None, _, KeyBinding::NotRequired) => None,
-            (Some(kb), Some(input), policy) => Some(verify_kb(
+            (Some(kb), Some(sd_hash), policy) => Some(verify_kb(
                 provider,
                 &kb,
-                &input,
+                &sd_hash,
                 &processed.claims,
-                hash,
                 options,
                 policy,
             )?),
@@ -239,9 +258,8 @@ impl SdJwt {
 fn verify_kb(
     provider: &CryptoProvider,
     kb: &str,
-    sd_hash_input: &str,
+    expected_sd_hash: &Digest,
     claims: &Map<String, Value>,
-    hash: HashAlgorithm,
     options: &VerifyOptions<'_>,
     policy: KeyBinding<'_>,
 ) -> Result<VerifiedKeyBinding, SdJwtError> {
@@ -254,10 +272,19 @@ fn verify_kb(
     let verified = jws
         .verify(provider, &holder_key)
         .map_err(SdJwtError::jose("KB-JWT"))?;
-    let kb_claims = verified
-        .claims(options.limits.json)
-        .map_err(SdJwtError::jose("KB-JWT"))?;
-    let iat = numeric_date(&kb_claims, "iat")
+    // Typed fast path for the usual flat payload; the general parse gives the exact
+    // error (or the same claims) for every other input.
+    let parsed_map;
+    let kb_claims = match KbClaims::parse_flat(verified.payload(), options.limits.json) {
+        Some(c) => c,
+        None => {
+            parsed_map = verified
+                .claims(options.limits.json)
+                .map_err(SdJwtError::jose("KB-JWT"))?;
+            KbClaims::from_map(&parsed_map)
+        }
+    };
+    let iat = numeric_date_value(kb_claims.times().iat, "iat")
         .map_err(|_| SdJwtError::KbJwtClaim("iat"))?
         .ok_or(SdJwtError::KbJwtClaim("iat"))?;
     let now = options.now;
@@ -269,13 +296,15 @@ fn verify_kb(
     if iat > now.saturating_add(options.skew_seconds) || iat < earliest {
         return Err(SdJwtError::KbJwtIatOutOfWindow { iat, now });
     }
-    let text = |name: &'static str| match kb_claims.get(name) {
-        Some(Value::String(s)) => Ok(s.as_str()),
-        _ => Err(SdJwtError::KbJwtClaim(name)),
-    };
-    let nonce = text("nonce")?;
-    let audience = text("aud")?;
-    let sd_hash = text("sd_hash")?;
+    fn text<'k>(member: &'k Option<Member<'_>>, name: &'static str) -> Result<&'k str, SdJwtError> {
+        member
+            .as_ref()
+            .and_then(Member::as_str)
+            .ok_or(SdJwtError::KbJwtClaim(name))
+    }
+    let nonce = text(&kb_claims.nonce, "nonce")?;
+    let audience = text(&kb_claims.aud, "aud")?;
+    let sd_hash = text(&kb_claims.sd_hash, "sd_hash")?;
     if let KeyBinding::Required {
         nonce: n,
         audience: a,
@@ -290,7 +319,7 @@ fn verify_kb(
             });
         }
     }
-    let expected = b64::encode(provider.digest(hash, sd_hash_input.as_bytes()));
+    let expected = b64::encode(expected_sd_hash);
     if expected != sd_hash {
         return Err(SdJwtError::SdHashMismatch);
     }
@@ -298,7 +327,7 @@ fn verify_kb(
         skew_seconds: options.skew_seconds,
         ..TimeChecks::at(now)
     };
-    check_jwt_times(&kb_claims, checks).map_err(SdJwtError::jose("KB-JWT"))?;
+    check_time_values(kb_claims.times(), checks).map_err(SdJwtError::jose("KB-JWT"))?;
     Ok(VerifiedKeyBinding {
         nonce: nonce.to_owned(),
         audience: audience.to_owned(),
