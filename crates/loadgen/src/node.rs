@@ -168,8 +168,8 @@ impl Node {
         }
     }
 
-    /// One `GET` of a session's status: its `status` member.
-    pub async fn status(&self, status_url: &str) -> Result<String, LoadError> {
+    /// One `GET` of a session's status: its `status` member and the whole answer.
+    pub async fn status(&self, status_url: &str) -> Result<(String, Value), LoadError> {
         let r = self
             .http
             .get(status_url)
@@ -177,18 +177,21 @@ impl Node {
             .await
             .map_err(http_err("result"))?;
         let body = expect_json(r, 200, "result").await?;
-        Ok(body["status"].as_str().unwrap_or_default().to_owned())
+        Ok((body["status"].as_str().unwrap_or_default().to_owned(), body))
     }
 
     /// Polls a session until it is `verified` (error on `failed`, or after `limit`).
     pub async fn wait_verified(&self, status_url: &str, limit: Duration) -> Result<(), LoadError> {
         let started = Instant::now();
         loop {
-            match self.status(status_url).await?.as_str() {
+            let (status, body) = self.status(status_url).await?;
+            match status.as_str() {
                 "verified" => return Ok(()),
                 "failed" | "expired" => {
+                    let result = body.get("result").cloned().unwrap_or(Value::Null);
                     return Err(LoadError::Check(format!(
-                        "result: session ended as not verified ({status_url})"
+                        "result: {status}: {}",
+                        result.to_string().chars().take(1500).collect::<String>()
                     )));
                 }
                 _ if started.elapsed() > limit => {

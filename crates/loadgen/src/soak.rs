@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use kakehashi_http_issuer::Profile;
-use kakehashi_wallet::Choice;
+use kakehashi_storage_sqlite::SqliteStore;
+use kakehashi_wallet::{Choice, Wallet};
 
 use crate::node::{LoadError, Node, diploma, rss_kib};
 use crate::stats::{Flatness, Latencies, RssSample, flatness, ms};
@@ -144,7 +145,11 @@ async fn wallet_loop(node: &Node, w: usize, run_id: &str, stop: &AtomicBool) -> 
     while !stop.load(Ordering::Relaxed) {
         let number = format!("LOAD-{run_id}-{w}-{i}");
         i += 1;
-        match iteration(node, &wallet, profile, issuer, verifier, &number, &mut out).await {
+        let outcome = iteration(node, &wallet, profile, issuer, verifier, &number, &mut out).await;
+        // Keep each wallet's store at most one credential, whatever happened, so the wallet's
+        // own work stays constant over the run and any growth measured is the server's.
+        let cleanup = clear(&wallet).await;
+        match outcome.and(cleanup) {
             Ok(()) => out.iterations += 1,
             Err(e) => {
                 out.errors.push(format!("wallet {w} iteration {i}: {e}"));
@@ -157,7 +162,7 @@ async fn wallet_loop(node: &Node, w: usize, run_id: &str, stop: &AtomicBool) -> 
 
 async fn iteration(
     node: &Node,
-    wallet: &kakehashi_wallet::Wallet<kakehashi_storage_sqlite::SqliteStore>,
+    wallet: &Wallet<SqliteStore>,
     profile: Profile,
     issuer: &str,
     verifier: &str,
@@ -223,16 +228,17 @@ async fn iteration(
         .entry("iteration")
         .or_default()
         .push(start.elapsed());
-    // Keep each wallet's store at one credential, so the wallet's own work stays constant
-    // over the run and any growth measured is the server's.
-    for c in &received {
-        wallet
-            .delete_credential(&c.id)
-            .await
-            .map_err(|source| LoadError::Wallet {
-                step: "cleanup",
-                source,
-            })?;
+    Ok(())
+}
+
+/// Deletes every credential the wallet holds.
+async fn clear(wallet: &Wallet<SqliteStore>) -> Result<(), LoadError> {
+    let wallet_err = |source| LoadError::Wallet {
+        step: "cleanup",
+        source,
+    };
+    for c in wallet.credentials().await.map_err(wallet_err)? {
+        wallet.delete_credential(&c.id).await.map_err(wallet_err)?;
     }
     Ok(())
 }

@@ -483,8 +483,8 @@ pub async fn run(
                     continue;
                 }
                 match node.status(&p.status_url).await {
-                    Ok(s) if s == "verified" => both.push(t.elapsed()),
-                    Ok(s) => errors.push(format!("result {i}: {s}")),
+                    Ok((s, _)) if s == "verified" => both.push(t.elapsed()),
+                    Ok((s, body)) => errors.push(format!("result {i}: {s}: {body}")),
                     Err(e) => errors.push(format!("result {i}: {e}")),
                 }
             }
