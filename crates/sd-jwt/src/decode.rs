@@ -6,6 +6,7 @@
 use kakehashi_crypto::{CryptoProvider, HashAlgorithm};
 use serde_json::{Map, Value};
 
+use crate::disclosure::EncodedDigest;
 use crate::{ClaimPath, Disclosure, Limits, PathSegment, SdJwtError};
 
 /// How a claim got into the processed payload.
@@ -74,14 +75,20 @@ pub(crate) fn process(
 ) -> Result<Processed, SdJwtError> {
     // Sorted (digest, disclosure index) pairs: binary search beats hashing for the few dozen
     // digests of a credential and cannot be degraded by crafted inputs.
-    let mut index: Vec<(String, usize)> = disclosures
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.digest(provider, hash), i))
-        .collect();
-    index.sort_unstable();
-    if let Some(w) = index.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(SdJwtError::DuplicateDisclosure(w[0].0.clone()));
+    // Digests stay inline (no allocation per Disclosure); they are compared as text.
+    let mut index: Vec<(EncodedDigest, usize)> = Vec::with_capacity(disclosures.len());
+    for (i, d) in disclosures.iter().enumerate() {
+        let digest = d
+            .digest_inline(provider, hash)
+            .ok_or(SdJwtError::Malformed("digest longer than SHA-512"))?;
+        index.push((digest, i));
+    }
+    index.sort_unstable_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    if let Some(w) = index
+        .windows(2)
+        .find(|w| w[0].0.as_str() == w[1].0.as_str())
+    {
+        return Err(SdJwtError::DuplicateDisclosure(w[0].0.as_str().to_owned()));
     }
     let count = disclosures.len();
     let mut p = Processor {
@@ -106,7 +113,7 @@ pub(crate) fn process(
             .index
             .iter()
             .find(|(_, j)| *j == i)
-            .map(|(d, _)| d.clone())
+            .map(|(d, _)| d.as_str().to_owned())
             .unwrap_or_default();
         return Err(SdJwtError::UnreferencedDisclosure(digest));
     }
@@ -119,7 +126,7 @@ pub(crate) fn process(
 
 struct Processor {
     slots: Vec<Option<Disclosure>>,
-    index: Vec<(String, usize)>,
+    index: Vec<(EncodedDigest, usize)>,
     seen: Vec<String>,
     paths: Vec<Option<ClaimPath>>,
     records: Option<Vec<ClaimRecord>>,

@@ -146,8 +146,49 @@ impl Disclosure {
         b64::encode(provider.digest(hash, self.encoded.as_bytes()))
     }
 
+    /// [`Disclosure::digest`] without a heap allocation: hashed into a stack buffer and
+    /// encoded into another. `None` only for a digest longer than SHA-512's.
+    pub(crate) fn digest_inline(
+        &self,
+        provider: &CryptoProvider,
+        hash: HashAlgorithm,
+    ) -> Option<EncodedDigest> {
+        EncodedDigest::new(
+            provider
+                .digest_parts(hash, &[self.encoded.as_bytes()])
+                .as_ref(),
+        )
+    }
+
     pub(crate) fn into_parts(self) -> (Option<String>, Value) {
         (self.name, self.value)
+    }
+}
+
+/// A digest as base64url text, the form it takes in `_sd` and `...`, held inline: 86
+/// characters for SHA-512. Compared as text, exactly like the `String` it replaces.
+#[derive(Clone, Copy)]
+pub(crate) struct EncodedDigest {
+    text: [u8; 88],
+    len: usize,
+}
+
+impl EncodedDigest {
+    fn new(digest: &[u8]) -> Option<Self> {
+        use base64::Engine as _;
+        let mut text = [0; 88];
+        let len = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode_slice(digest, &mut text)
+            .ok()?;
+        Some(Self { text, len })
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // base64url output is ASCII, so this never falls back to the empty string.
+        self.text
+            .get(..self.len)
+            .and_then(|t| std::str::from_utf8(t).ok())
+            .unwrap_or_default()
     }
 }
 
@@ -185,6 +226,15 @@ mod tests {
             d.digest(&provider(), HashAlgorithm::Sha256),
             "X9yH0Ajrdm1Oij4tWso9UzzKJvPoDxwmuEcO3XAdRC0"
         );
+        // The inline form used on the verify path is the same text, for every hash.
+        for hash in [
+            HashAlgorithm::Sha256,
+            HashAlgorithm::Sha384,
+            HashAlgorithm::Sha512,
+        ] {
+            let inline = d.digest_inline(&provider(), hash).unwrap();
+            assert_eq!(inline.as_str(), d.digest(&provider(), hash));
+        }
         let made = Disclosure::property(
             "_26bc4LT-ac6q2KI6cBW5es".into(),
             "family_name".into(),
