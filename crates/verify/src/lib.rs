@@ -659,10 +659,11 @@ fn check_status(
             let token = std::str::from_utf8(bytes).map_err(|e| list_error(e.to_string()))?;
             let mut options = kakehashi_status_list::VerifyOptions::at(ctx.now);
             options.skew_seconds = ctx.skew_seconds;
+            let key = status_list_key(token.trim(), checked, ctx).map_err(list_error)?;
             let list = kakehashi_status_list::verify_status_list_token(
                 token.trim(),
                 ctx.provider,
-                &checked.issuer_key,
+                &key,
                 &url,
                 &options,
             )
@@ -692,9 +693,10 @@ fn check_status(
                     reason,
                 };
                 let token = std::str::from_utf8(bytes).map_err(|e| list_error(e.to_string()))?;
+                let key = status_list_key(token.trim(), checked, ctx).map_err(list_error)?;
                 let options = kakehashi_vc_jose::VerifyOptions::at(ctx.now)
                     .with_skew(ctx.skew_seconds)
-                    .with_key(&checked.issuer_key);
+                    .with_key(&key);
                 let vc = kakehashi_vc_jose::verify_vc_jwt(token, ctx.provider, &options)
                     .map_err(|e| list_error(e.to_string()))?;
                 let credential =
@@ -725,6 +727,55 @@ fn check_status(
             }
             Ok("valid".into())
         }
+    }
+}
+
+/// The key a status list is checked with. Normally the credential's own key; when the list
+/// carries a certificate for another key (the issuer rotated its seal key after issuing the
+/// credential), that key — provided its chain is trusted now under the verifier's policy and
+/// names the same organisation as the credential's seal. Anything else keeps the credential's
+/// key, so a list signed by a stranger fails its signature check.
+fn status_list_key(
+    token: &str,
+    checked: &Checked,
+    ctx: &VerifierContext<'_>,
+) -> Result<PublicJwk, String> {
+    let Ok(jws) = kakehashi_jose::UnverifiedJws::parse_compact(token) else {
+        return Ok(checked.issuer_key.clone());
+    };
+    let chain = match jws.header().x5c() {
+        Ok(chain) if !chain.is_empty() => chain,
+        _ => return Ok(checked.issuer_key.clone()),
+    };
+    let leaf_key = PublicJwk::from_certificate_der(&chain[0])
+        .map_err(|e| format!("status list x5c leaf: {e}"))?;
+    let thumbprint =
+        |k: &PublicJwk| k.thumbprint(ctx.provider, kakehashi_crypto::HashAlgorithm::Sha256);
+    if thumbprint(&leaf_key) == thumbprint(&checked.issuer_key) {
+        return Ok(checked.issuer_key.clone());
+    }
+    let decision = kakehashi_trust::evaluate(&chain, ctx.trusted_lists, ctx.policy, ctx.now)
+        .map_err(|e| {
+            format!("the status list is signed by another key whose chain is not trusted: {e}")
+        })?;
+    let list_org = decision
+        .leaf()
+        .organization_identifier
+        .as_ref()
+        .map(|o| o.as_string());
+    let credential_org = checked
+        .chain
+        .first()
+        .and_then(|der| kakehashi_trust::x509::inspect_certificate(der).ok())
+        .and_then(|info| info.organization_identifier)
+        .map(|o| o.as_string());
+    match (list_org, credential_org) {
+        (Some(a), Some(b)) if a == b => Ok(leaf_key),
+        (a, b) => Err(format!(
+            "the status list is sealed by {} but the credential by {}",
+            a.unwrap_or_else(|| "an unnamed organisation".into()),
+            b.unwrap_or_else(|| "an unnamed organisation".into())
+        )),
     }
 }
 

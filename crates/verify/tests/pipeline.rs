@@ -372,6 +372,59 @@ fn status_list_signed_by_someone_else_is_refused() {
     );
 }
 
+/// The issuer rotated its seal key after issuing: the list is signed by the new key, whose
+/// certificate (in the list's `x5c`) the same listed CA issued to the same organisation.
+#[test]
+fn status_list_signed_by_the_issuers_rotated_key_is_accepted() {
+    let world = World::eu();
+    let eu = eu_credential();
+    let vp = testing::present_eu(&eu.sd_jwt, &eu.holder, &NAME, CLIENT_ID, NONCE, NOW);
+    let fresh = kakehashi_crypto_aws_lc::SoftwareSigner::generate(
+        kakehashi_crypto::SignatureAlgorithm::Es256,
+    )
+    .unwrap();
+    let chain = kakehashi_testpki::node::certify_seal(
+        std::path::Path::new(testing::fixtures_dir()),
+        kakehashi_testpki::node::SealSide::Eu,
+        &fresh.to_pkcs8().unwrap(),
+    )
+    .unwrap();
+    let rotated = fresh.with_certificate_chain(chain).with_kid("eu-seal-2");
+    let verdict = world
+        .run(FORMAT_SD_JWT_VC, &vp, &fetched_token(&rotated, &[]))
+        .unwrap();
+    assert_eq!(verdict.report().credential.status, "valid");
+    // Revocations on the rotated key's list still count.
+    let err = world
+        .run(FORMAT_SD_JWT_VC, &vp, &fetched_token(&rotated, &[7]))
+        .unwrap_err();
+    assert!(matches!(err.error, VerifyError::Revoked { .. }), "{err:?}");
+}
+
+/// A trusted seal of another organisation cannot speak for this credential's status.
+#[test]
+fn status_list_sealed_by_another_trusted_organisation_is_refused() {
+    let world = World::eu();
+    let eu = eu_credential();
+    let vp = testing::present_eu(&eu.sd_jwt, &eu.holder, &NAME, CLIENT_ID, NONCE, NOW);
+    let err = world
+        .run(
+            FORMAT_SD_JWT_VC,
+            &vp,
+            &fetched_token(&testing::jp_seal(), &[]),
+        )
+        .unwrap_err();
+    match &err.error {
+        VerifyError::StatusList { reason, .. } => {
+            assert!(
+                reason.contains("NTRJP-") && reason.contains("VATBE-"),
+                "{reason}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn issuer_chain_in_no_list_is_untrusted() {
     let world = World::eu();
