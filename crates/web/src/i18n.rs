@@ -1124,6 +1124,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("claim.credits", "Credits", "単位"),
     ("claim.value", "Value", "値"),
     ("claim.scheme", "Scheme", "種別"),
+    ("claim.amount", "Amount", "数"),
     ("claim.system", "System", "制度"),
     ("claim.award_date", "Date of award", "授与日"),
     ("claim.diploma_number", "Diploma number", "学位記番号"),
