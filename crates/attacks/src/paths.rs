@@ -126,15 +126,6 @@ pub async fn run() -> Result<Vec<Outcome>, SetupError> {
         ),
     ));
 
-    // The registry's /tsl/{name} route.
-    let world_dir = temp_dir("world")?;
-    let world_now = UnixTime::parse_rfc3339("2026-11-15T00:00:00Z").ctx("time")?;
-    let world = kakehashi_pilot::world::generate(&world_dir, "https://registry.test", world_now)
-        .ctx("pilot world")?;
-    let registry = kakehashi_pilot::world::registry_router(&world, || UnixTime(1_794_700_800));
-    out.extend(tsl_route(&registry, "kakehashi-pilot registry router").await?);
-    let _ = std::fs::remove_dir_all(&world_dir);
-
     // `kakehashi registrar import FILE` parses FILE before anything is stored.
     out.push(refused(
         Attack {

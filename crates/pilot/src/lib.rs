@@ -18,9 +18,6 @@
 
 #![forbid(unsafe_code)]
 
-pub mod issue;
-pub mod world;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
