@@ -80,7 +80,11 @@ fn eu_verifier_decisions() {
     assert_eq!(d.class(), TrustClass::HighAssuranceAttestation);
     assert_eq!(d.recognition(), Recognition::PilotRecognised);
     assert!(d.explain().contains("7123456789012"), "{}", d.explain());
-    assert!(d.explain().contains("国立大学法人杜の都大学"), "{}", d.explain());
+    assert!(
+        d.explain().contains("国立大学法人杜の都大学"),
+        "{}",
+        d.explain()
+    );
     assert_eq!(d.to_json()["list"]["territory"], "JP");
 }
 
