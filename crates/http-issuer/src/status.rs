@@ -329,7 +329,7 @@ pub async fn publish<S: Store>(
                 .map_err(IssuerError::internal)?,
             ttl_ms: Some(state.config.status_list_ttl.saturating_mul(1000)),
         };
-        kakehashi_vc_jose::issue_vc_jwt(&credential.to_json(), signer, x5c_header(signer))
+        kakehashi_vc_jose::issue_vc_jwt(&credential.to_json(), signer, Map::new())
             .map_err(IssuerError::internal)?
     };
     match state
@@ -528,23 +528,4 @@ pub(crate) async fn admin_change<S: Store + Clone + 'static>(
     })?;
     let new = change_credential_status(&state, &credential_id, action, "admin-api").await?;
     Ok(axum::Json(json!({"credential_id": credential_id, "status": new})).into_response())
-}
-
-/// `{"x5c": [...]}` from the signer's certificate chain (empty without one): verifiers resolve
-/// the status list's key from it after a seal-key rotation.
-fn x5c_header(signer: &dyn kakehashi_crypto::Signer) -> Map<String, serde_json::Value> {
-    let mut extras = Map::new();
-    let chain = signer.certificate_chain();
-    if !chain.is_empty() {
-        extras.insert(
-            "x5c".into(),
-            serde_json::Value::Array(
-                chain
-                    .iter()
-                    .map(|der| serde_json::Value::String(kakehashi_core::b64::encode_std(der)))
-                    .collect(),
-            ),
-        );
-    }
-    extras
 }

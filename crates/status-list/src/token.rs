@@ -40,8 +40,8 @@ pub struct StatusListTokenClaims {
 }
 
 /// Compresses `list` and signs it as a `statuslist+jwt`. The `kid` of the signer's key, if
-/// any, and its certificate chain (`x5c`), if any, go in the header so verifiers can pick the
-/// key.
+/// any, goes in the header, and `sign_compact` adds its certificate chain as `x5c`, so
+/// verifiers can resolve the key (also after the issuer rotated its seal key).
 pub fn sign_status_list_token(
     list: &StatusList,
     claims: &StatusListTokenClaims,
@@ -75,21 +75,6 @@ pub fn sign_status_list_token(
     header.insert("typ".into(), STATUS_LIST_JWT_TYP.into());
     if let Some(kid) = signer.public_jwk().kid() {
         header.insert("kid".into(), kid.into());
-    }
-    // The signer's certificate chain lets a verifier resolve the list's key on its own (section
-    // 11.3): after the issuer rotates its seal key, older credentials still point to lists
-    // signed with the new one.
-    let chain = signer.certificate_chain();
-    if !chain.is_empty() {
-        header.insert(
-            "x5c".into(),
-            Value::Array(
-                chain
-                    .iter()
-                    .map(|der| Value::String(kakehashi_core::b64::encode_std(der)))
-                    .collect(),
-            ),
-        );
     }
     Ok(kakehashi_jose::sign_compact(
         header,

@@ -740,10 +740,20 @@ fn status_list_key(
     checked: &Checked,
     ctx: &VerifierContext<'_>,
 ) -> Result<PublicJwk, String> {
-    let Ok(jws) = kakehashi_jose::UnverifiedJws::parse_compact(token) else {
+    // Only the protected header is read here: the payload (up to megabytes for a large list)
+    // is decoded once, by the token's own verification.
+    let header = token
+        .split_once('.')
+        .and_then(|(h, _)| b64::decode(h).ok())
+        .and_then(|bytes| kakehashi_jose::parse_json_bounded(&bytes, JsonLimits::DEFAULT).ok())
+        .and_then(|v| match v {
+            Value::Object(members) => kakehashi_jose::JwsHeader::from_members(members, &[]).ok(),
+            _ => None,
+        });
+    let Some(header) = header else {
         return Ok(checked.issuer_key.clone());
     };
-    let chain = match jws.header().x5c() {
+    let chain = match header.x5c() {
         Ok(chain) if !chain.is_empty() => chain,
         _ => return Ok(checked.issuer_key.clone()),
     };
