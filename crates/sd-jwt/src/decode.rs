@@ -83,10 +83,10 @@ pub(crate) fn process(
             .ok_or(SdJwtError::Malformed("digest longer than SHA-512"))?;
         index.push((digest, i));
     }
-    index.sort_unstable_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    index.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     if let Some(w) = index
         .windows(2)
-        .find(|w| w[0].0.as_str() == w[1].0.as_str())
+        .find(|w| w[0].0.as_bytes() == w[1].0.as_bytes())
     {
         return Err(SdJwtError::DuplicateDisclosure(w[0].0.as_str().to_owned()));
     }
@@ -148,7 +148,7 @@ impl Processor {
     fn claim_digest(&mut self, digest: String) -> Result<Option<(usize, Disclosure)>, SdJwtError> {
         let found = self
             .index
-            .binary_search_by(|(d, _)| d.as_str().cmp(digest.as_str()))
+            .binary_search_by(|(d, _)| d.as_bytes().cmp(digest.as_bytes()))
             .ok()
             .and_then(|pos| self.index.get(pos))
             .map(|(_, i)| *i);

@@ -24,11 +24,15 @@ impl Disclosure {
         if encoded.is_empty() {
             return Err(SdJwtError::Malformed("empty disclosure"));
         }
-        let bytes = b64::decode(encoded).map_err(|_| SdJwtError::DisclosureEncoding)?;
-        if let Some(property) = Self::parse_property(encoded, &bytes, limits) {
+        b64::with_decoded(encoded, |bytes| Self::parse_decoded(encoded, bytes, limits))
+            .map_err(|_| SdJwtError::DisclosureEncoding)?
+    }
+
+    fn parse_decoded(encoded: &str, bytes: &[u8], limits: JsonLimits) -> Result<Self, SdJwtError> {
+        if let Some(property) = Self::parse_property(encoded, bytes, limits) {
             return property;
         }
-        let parsed = parse_json_bounded(&bytes, limits).map_err(SdJwtError::json("disclosure"))?;
+        let parsed = parse_json_bounded(bytes, limits).map_err(SdJwtError::json("disclosure"))?;
         let Value::Array(items) = parsed else {
             return Err(SdJwtError::DisclosureShape("not a JSON array"));
         };
@@ -181,6 +185,12 @@ impl EncodedDigest {
             .encode_slice(digest, &mut text)
             .ok()?;
         Some(Self { text, len })
+    }
+
+    /// The text as bytes, for sorting and lookups: byte order is `str` order, and skipping
+    /// the UTF-8 check matters when a sort compares the same digests many times.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.text.get(..self.len).unwrap_or_default()
     }
 
     pub(crate) fn as_str(&self) -> &str {

@@ -1,9 +1,10 @@
 //! Verification of an SD-JWT or SD-JWT+KB (RFC 9901 sections 7.1 and 7.3).
 
-use kakehashi_core::{UnixTime, b64};
-use kakehashi_crypto::{CryptoProvider, Digest, HashAlgorithm, PublicJwk};
+use kakehashi_core::{JsonLimits, UnixTime, b64};
+use kakehashi_crypto::{CryptoProvider, Digest, HashAlgorithm, PublicJwk, SignatureAlgorithm};
 use kakehashi_jose::{
-    JwsHeader, TimeChecks, UnverifiedJws, check_jwt_times, check_time_values, numeric_date_value,
+    JoseError, JwsHeader, TimeChecks, UnverifiedJws, check_jwt_times, check_time_values,
+    numeric_date_value,
 };
 use serde_json::{Map, Value};
 
@@ -264,24 +265,36 @@ fn verify_kb(
     policy: KeyBinding<'_>,
 ) -> Result<VerifiedKeyBinding, SdJwtError> {
     let holder_key = cnf_jwk(claims)?;
-    let jws = UnverifiedJws::parse_compact_with(kb, options.limits.json, &[])
+    let general = || -> Result<_, SdJwtError> {
+        let jws = UnverifiedJws::parse_compact_with(kb, options.limits.json, &[])
+            .map_err(SdJwtError::jose("KB-JWT"))?;
+        jws.header()
+            .require_typ("kb+jwt")
+            .map_err(SdJwtError::jose("KB-JWT"))?;
+        jws.verify(provider, &holder_key)
+            .map_err(SdJwtError::jose("KB-JWT"))
+    };
+    // Fast paths for the usual header and flat payload; anything else, and every failure,
+    // takes the general parse, which gives the exact error (or the same claims).
+    let fast_payload = verify_plain_kb_signature(provider, kb, &holder_key, options.limits.json)
         .map_err(SdJwtError::jose("KB-JWT"))?;
-    jws.header()
-        .require_typ("kb+jwt")
-        .map_err(SdJwtError::jose("KB-JWT"))?;
-    let verified = jws
-        .verify(provider, &holder_key)
-        .map_err(SdJwtError::jose("KB-JWT"))?;
-    // Typed fast path for the usual flat payload; the general parse gives the exact
-    // error (or the same claims) for every other input.
-    let parsed_map;
-    let kb_claims = match KbClaims::parse_flat(verified.payload(), options.limits.json) {
+    let (verified, parsed_map);
+    let kb_claims = match fast_payload
+        .as_deref()
+        .and_then(|p| KbClaims::parse_flat(p, options.limits.json))
+    {
         Some(c) => c,
         None => {
-            parsed_map = verified
-                .claims(options.limits.json)
-                .map_err(SdJwtError::jose("KB-JWT"))?;
-            KbClaims::from_map(&parsed_map)
+            verified = general()?;
+            match KbClaims::parse_flat(verified.payload(), options.limits.json) {
+                Some(c) => c,
+                None => {
+                    parsed_map = verified
+                        .claims(options.limits.json)
+                        .map_err(SdJwtError::jose("KB-JWT"))?;
+                    KbClaims::from_map(&parsed_map)
+                }
+            }
         }
     };
     let iat = numeric_date_value(kb_claims.times().iat, "iat")
@@ -334,4 +347,55 @@ fn verify_kb(
         issued_at: iat,
         holder_key,
     })
+}
+
+/// The header every KB-JWT we produce or have seen has: `alg` and `typ` and nothing else.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlainKbHeader<'a> {
+    alg: &'a str,
+    typ: &'a str,
+}
+
+/// Checks a KB-JWT's signature without building its header `Map` when the header is
+/// exactly `{"alg": <allowed>, "typ": "kb+jwt"}` (unescaped, no duplicates) and every part
+/// decodes: the general path's parse and header checks then pass by construction, so a
+/// bad signature is the error it would report too. Returns the signed payload; `Ok(None)`
+/// for any other input, which the caller re-checks on the general path for the exact error.
+fn verify_plain_kb_signature(
+    provider: &CryptoProvider,
+    kb: &str,
+    key: &PublicJwk,
+    limits: JsonLimits,
+) -> Result<Option<Vec<u8>>, JoseError> {
+    let mut parts = kb.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Ok(None);
+    };
+    let algorithm = b64::with_decoded(h, |bytes| {
+        if bytes.len() > limits.max_bytes || limits.max_depth < 1 {
+            return None;
+        }
+        let header: PlainKbHeader<'_> =
+            serde_json::from_str(std::str::from_utf8(bytes).ok()?).ok()?;
+        if header.typ != "kb+jwt" {
+            return None;
+        }
+        SignatureAlgorithm::from_jose(header.alg).ok()
+    })
+    .ok()
+    .flatten();
+    let (Some(algorithm), Ok(payload), Some(signing_input)) =
+        (algorithm, b64::decode(p), kb.get(..h.len() + 1 + p.len()))
+    else {
+        return Ok(None);
+    };
+    match b64::with_decoded(s, |signature| {
+        provider.verify_signature(algorithm, key, signing_input.as_bytes(), signature)
+    }) {
+        Ok(checked) => checked.map(|()| Some(payload)).map_err(JoseError::from),
+        Err(_) => Ok(None),
+    }
 }

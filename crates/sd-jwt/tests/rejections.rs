@@ -639,3 +639,62 @@ fn sd_jwt_vc_rules() {
         SdJwtError::VcClaim("vct")
     );
 }
+
+/// KB-JWT headers other than the plain `{"alg","typ":"kb+jwt"}` skip the verifier's fast
+/// path and get the general checks: accepted when those accept, refused with their error.
+#[test]
+fn kb_jwt_headers_outside_the_fast_path() {
+    let f = fixture();
+    let base = f
+        .sd_jwt
+        .present(&provider(), &[], Selection::Exact, L)
+        .unwrap();
+    let sd_hash =
+        b64::encode(provider().digest(HashAlgorithm::Sha256, base.sd_hash_input().as_bytes()));
+    let payload =
+        json!({"nonce":"n-123","aud":"https://verifier.example","iat":NOW.0,"sd_hash":sd_hash})
+            .to_string();
+    let with = |header: Value, signer: &SoftwareSigner| {
+        let kb = sign_compact(obj(header), payload.as_bytes(), signer).unwrap();
+        verify(&format!("{}{kb}", base.to_compact()), &f, &required())
+    };
+    // Accepted by the general path: an extra member, a media type with prefix and case.
+    assert!(with(json!({"typ":"kb+jwt","kid":"h-1"}), &f.holder).is_ok());
+    assert!(with(json!({"typ":"application/KB+JWT"}), &f.holder).is_ok());
+    // The same headers with another key: the signature error, as on the fast path.
+    let thief = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
+    for header in [json!({"typ":"kb+jwt","kid":"h-1"}), json!({"typ":"kb+jwt"})] {
+        assert!(matches!(
+            with(header, &thief),
+            Err(SdJwtError::Jose {
+                context: "KB-JWT",
+                source: JoseError::Crypto(CryptoError::BadSignature)
+            })
+        ));
+    }
+    // Refused by the general path's header checks.
+    assert!(matches!(
+        with(json!({"typ":"kb+jwt","crit":["x"],"x":1}), &f.holder),
+        Err(SdJwtError::Jose {
+            context: "KB-JWT",
+            source: JoseError::UnsupportedCritical(_)
+        })
+    ));
+    assert!(matches!(
+        with(json!({"typ":"kb+jwt","kid":7}), &f.holder),
+        Err(SdJwtError::Jose {
+            context: "KB-JWT",
+            source: JoseError::HeaderMember("kid")
+        })
+    ));
+    // A signature that is not base64url fails as a parse error, not as a bad signature.
+    let kb = sign_compact(obj(json!({"typ":"kb+jwt"})), payload.as_bytes(), &f.holder).unwrap();
+    let broken = format!("{}{}=", base.to_compact(), kb);
+    assert!(matches!(
+        verify(&broken, &f, &required()),
+        Err(SdJwtError::Jose {
+            context: "KB-JWT",
+            source: JoseError::Base64 { part: "signature" }
+        })
+    ));
+}
