@@ -92,8 +92,11 @@ case_lists() {
   node_pid="$main_pid"
   node_url="$main_url"
   before="$(present)"
+  local bready aready
+  bready="$(api "$dir" GET /readyz | tr '\n' ' ')"
   echo "+31d" >"$clockfile"
   after="$(present)"
+  aready="$(api "$dir" GET /readyz | tr '\n' ' ')"
   kill -9 "$node_pid" 2>/dev/null
   { wait "$node_pid"; } 2>/dev/null
   bin="$real_bin"
@@ -105,12 +108,13 @@ case_lists() {
   a_error="$(echo "$after" | jq -r .error | grep -o 'is stale (NextUpdate [^)]*)' | head -n 1)"
   local pass=no
   if [ "$b_status" = verified ] && [ "$a_status" != verified ] && [ "$a_verified" = false ] &&
-    [ "$a_check" = trusted_list_stale ] && [ -n "$a_error" ]; then
+    [ "$a_check" = trusted_list_stale ] && [ -n "$a_error" ] &&
+    [[ "$bready" == "ready 200"* ]] && [[ "$aready" == *stale*503* ]]; then
     pass=yes
   fi
   row "$name" \
     "\`serve\` under libfaketime; an EU diploma received by the CLI wallet and presented to the JP verifier; then the node's (and wallet's) clock moved 31 days ahead, past the NextUpdate of the lists the node loaded and serves, and presented again" \
-    "before: verified; after: not verified, failed check \`trusted_list_stale\`, the reason naming the NextUpdate" \
-    "before: $b_status; after: status $a_status, verified $a_verified, check \`$a_check\`: \"… signer pinned ${a_error:-(no reason)}\"" \
+    "before: verified, /readyz 200; after: not verified, failed check \`trusted_list_stale\`, the reason naming the NextUpdate, and /readyz 503 naming the stale list" \
+    "before: $b_status, /readyz \"$bready\"; after: status $a_status, verified $a_verified, check \`$a_check\`: \"… signer pinned ${a_error:-(no reason)}\"; /readyz \"$aready\"" \
     "$pass"
 }

@@ -91,24 +91,46 @@ pub struct NodeState<S> {
     pub pending: Readiness,
 }
 
-/// A start-up condition `/readyz` waits for, shared with the task that fulfils it.
+/// What `/readyz` waits for besides the store: a start-up condition (e.g. the trusted lists
+/// not loaded yet), shared with the task that fulfils it, and a live condition checked on
+/// every request (e.g. a loaded list past its NextUpdate), so an orchestrator stops routing
+/// verifications to a node that can only refuse them.
 #[derive(Clone, Default)]
-pub struct Readiness(Arc<std::sync::RwLock<Option<String>>>);
+pub struct Readiness {
+    pending: Arc<std::sync::RwLock<Option<String>>>,
+    live: Arc<std::sync::RwLock<Option<LiveCheck>>>,
+}
+
+/// A condition evaluated on every `/readyz`: `Some(reason)` when the node is not ready.
+pub type LiveCheck = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
 impl Readiness {
     /// Not ready until [`Readiness::set_ready`], for `reason`.
     pub fn waiting_for(reason: impl Into<String>) -> Self {
-        Self(Arc::new(std::sync::RwLock::new(Some(reason.into()))))
+        Self {
+            pending: Arc::new(std::sync::RwLock::new(Some(reason.into()))),
+            live: Arc::default(),
+        }
     }
-    /// The condition is met.
+    /// The start-up condition is met.
     pub fn set_ready(&self) {
-        if let Ok(mut g) = self.0.write() {
+        if let Ok(mut g) = self.pending.write() {
             *g = None;
+        }
+    }
+    /// From now on, `/readyz` also asks `check`.
+    pub fn set_live_check(&self, check: LiveCheck) {
+        if let Ok(mut g) = self.live.write() {
+            *g = Some(check);
         }
     }
     /// The reason the node is not ready, if any.
     pub fn reason(&self) -> Option<String> {
-        self.0.read().ok().and_then(|g| g.clone())
+        if let Some(reason) = self.pending.read().ok().and_then(|g| g.clone()) {
+            return Some(reason);
+        }
+        let check = self.live.read().ok().and_then(|g| g.clone());
+        check.and_then(|c| c())
     }
 }
 

@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use kakehashi_core::UnixTime;
-use kakehashi_fetch::{FetchConfig, Fetcher};
 use kakehashi_storage::Store;
-use kakehashi_trust::policy::Scheme;
 use kakehashi_web::registry::RegistryView;
 
 use crate::compose::{self, DemoOutcome, PageSetup};
@@ -130,17 +128,8 @@ async fn run<S: Store + Clone + 'static>(
         let (kek, from_file) = KekSource::load(&config, env)?;
         demo_kek = from_file;
         let token = deployment::admin_token(&config, env)?;
-        deployment = Some(
-            deployment::build(
-                store.clone(),
-                &config,
-                &kek,
-                &token,
-                tls_ca_der.clone(),
-                now,
-            )
-            .await?,
-        );
+        deployment =
+            Some(deployment::build(store.clone(), &config, &kek, &token, tls_ca_der, now).await?);
         if config.roles.contains(&Role::Issuer) {
             let password = env("KAKEHASHI_DEMO_PASSWORD").filter(|p| !p.is_empty());
             demo = Some(
@@ -184,7 +173,6 @@ async fn run<S: Store + Clone + 'static>(
         background.push(spawn_trust_loading(
             d,
             config.clone(),
-            tls_ca_der,
             registry,
             pending.clone(),
         ));
@@ -202,42 +190,29 @@ async fn run<S: Store + Clone + 'static>(
 }
 
 /// Loads the trusted lists over the node's own https endpoints (as any verifier would, LOTL
-/// pinned by the policy) into every verifier and the registry pages, then marks the node ready
-/// and keeps refreshing them; purges expired verifier sessions.
+/// pinned by the policy) into every verifier, then marks the node ready and keeps refreshing
+/// them; purges expired verifier sessions. The registry pages show the EU verifier's lists
+/// (the ones its decisions use, not a second copy fetched separately) and follow its
+/// refreshes; `/readyz` turns unready when a loaded list passes its NextUpdate.
 fn spawn_trust_loading<S: Store + Clone + 'static>(
     deployment: &Deployment<S>,
     config: Arc<Config>,
-    tls_ca: Option<Vec<u8>>,
     registry: kakehashi_web::registry::SharedRegistryView,
     pending: Readiness,
 ) -> tokio::task::JoinHandle<()> {
     let verifiers: Vec<_> = deployment
         .verifiers
         .iter()
-        .map(|v| v.state.clone())
+        .map(|v| (v.id, v.state.clone()))
         .collect();
     let policy = deployment.eu_policy.clone();
-    let lotl = deployment::list_locations(config.public_url.trim_end_matches('/'))
-        .into_iter()
-        .next()
-        .unwrap_or_default();
     let serves_registry = config.roles.contains(&Role::Registry);
     tokio::spawn(async move {
-        let fetcher = match Fetcher::new(FetchConfig {
-            extra_tls_roots: tls_ca.into_iter().collect(),
-            ..FetchConfig::default()
-        }) {
-            Ok(f) => f,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot build the list fetcher");
-                return;
-            }
-        };
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             let mut ok = true;
-            for v in &verifiers {
+            for (_, v) in &verifiers {
                 if let Err(e) = kakehashi_http_verifier::refresh_trusted_lists(v).await {
                     ok = false;
                     if attempt % 10 == 1 {
@@ -245,23 +220,8 @@ fn spawn_trust_loading<S: Store + Clone + 'static>(
                     }
                 }
             }
-            if serves_registry {
-                match kakehashi_fetch::trusted_lists::load(
-                    &fetcher,
-                    &lotl,
-                    &policy.pins(Scheme::Eu),
-                    system_now(),
-                )
-                .await
-                {
-                    Ok(set) => registry.replace(RegistryView::from_set(&set, Some(&policy))),
-                    Err(e) => {
-                        ok = false;
-                        tracing::warn!(error = %e, "registry lists not loaded yet");
-                    }
-                }
-            }
             if ok {
+                pending.set_live_check(stale_list_check(&verifiers));
                 pending.set_ready();
                 tracing::info!("trusted lists loaded");
                 break;
@@ -274,7 +234,10 @@ fn spawn_trust_loading<S: Store + Clone + 'static>(
             .await;
         }
         let mut tasks = Vec::new();
-        for v in verifiers {
+        if serves_registry && let Some((_, eu)) = verifiers.iter().find(|(id, _)| *id == "eu") {
+            tasks.push(spawn_registry_follower(eu.clone(), registry, policy));
+        }
+        for (_, v) in verifiers {
             tasks.push(kakehashi_http_verifier::spawn_session_purge(
                 v.clone(),
                 std::time::Duration::from_secs(60),
@@ -284,5 +247,53 @@ fn spawn_trust_loading<S: Store + Clone + 'static>(
         for t in tasks {
             let _ = t.await;
         }
+    })
+}
+
+/// Keeps the registry pages on the verifier's current trust snapshot: rebuilt whenever the
+/// verifier's refresh replaced it.
+fn spawn_registry_follower<S: Send + Sync + Clone + 'static>(
+    verifier: kakehashi_http_verifier::VerifierState<S>,
+    registry: kakehashi_web::registry::SharedRegistryView,
+    policy: kakehashi_trust::RecognitionPolicy,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut shown: Option<Arc<kakehashi_http_verifier::TrustSnapshot>> = None;
+        loop {
+            let current = verifier.trust_snapshot();
+            if shown.as_ref().is_none_or(|s| !Arc::ptr_eq(s, &current)) {
+                registry.replace(RegistryView::from_lists(
+                    &current.lists,
+                    &current.failures,
+                    Some(&policy),
+                ));
+                shown = Some(current);
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        }
+    })
+}
+
+/// `Some(reason)` while a verifier holds a list past its NextUpdate (plus the configured
+/// grace): its verifications fail closed until the next refresh succeeds.
+fn stale_list_check<S: Send + Sync + Clone + 'static>(
+    verifiers: &[(&'static str, kakehashi_http_verifier::VerifierState<S>)],
+) -> crate::LiveCheck {
+    let verifiers = verifiers.to_vec();
+    Arc::new(move || {
+        let now = system_now();
+        verifiers.iter().find_map(|(id, v)| {
+            let grace = v.config.list_grace_seconds;
+            v.trust_snapshot().lists.iter().find_map(|list| {
+                let next = list.list().scheme.next_update?;
+                (now > next.saturating_add(grace)).then(|| {
+                    format!(
+                        "verifier {id}: trusted list {} is stale (NextUpdate {})",
+                        list.describe(),
+                        next.to_rfc3339()
+                    )
+                })
+            })
+        })
     })
 }

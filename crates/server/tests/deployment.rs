@@ -242,6 +242,33 @@ async fn japanese_diploma_to_the_eu_verifier_reads_eqf_7_advisory() {
     let node = dir.join("node");
     let started = boot(&node, 0).await;
     let client = Client::new(&node, &started.public_url);
+    // The registry pages show the lists the EU verifier loaded (LOTL first, then BE and JP),
+    // and the node is ready while none of them is past its NextUpdate.
+    let get = |path: &str| {
+        let request = client.http.get(format!("{}{path}", started.public_url));
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let mut registry = String::new();
+    for _ in 0..50 {
+        registry = get("/registry").await.1;
+        if registry.contains("JP list, sequence") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (lotl, be, jp) = (
+        registry.find("List of trusted lists"),
+        registry.find("BE list, sequence"),
+        registry.find("JP list, sequence"),
+    );
+    assert!(
+        lotl.is_some() && lotl < be && be.is_some() && jp.is_some(),
+        "{registry}"
+    );
+    assert_eq!(get("/readyz").await, (200, "ready".to_owned()));
     let holder = wallet(&dir, &node.join("demo")).await;
     let offer = client
         .offer("jp", &graduate_id(Profile::Jp, "修第1234号"))

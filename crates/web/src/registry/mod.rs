@@ -223,6 +223,32 @@ impl RegistryView {
             policy: policy.map(PolicyView::from_policy),
         }
     }
+
+    /// The view of the lists a verifier holds (its trust snapshot): the lists it verifies
+    /// credentials against, so the page shows exactly what decisions are made with. The LOTL
+    /// comes first; `failures` are `(location, reason)` of lists that did not verify.
+    pub fn from_lists(
+        lists: &[VerifiedTrustedList],
+        failures: &[(String, String)],
+        policy: Option<&RecognitionPolicy>,
+    ) -> Self {
+        let mut ordered: Vec<&VerifiedTrustedList> = lists.iter().collect();
+        // Stable: the LOTL first, the national lists in their loading order.
+        ordered.sort_by_key(|l| !l.list().is_list_of_lists());
+        Self {
+            verified_at: lists.iter().map(VerifiedTrustedList::verified_at).min(),
+            lists: ordered.into_iter().map(ListView::from_verified).collect(),
+            failures: failures
+                .iter()
+                .map(|(location, reason)| FailureView {
+                    territory: None,
+                    location: location.clone(),
+                    reason: reason.clone(),
+                })
+                .collect(),
+            policy: policy.map(PolicyView::from_policy),
+        }
+    }
 }
 
 /// The view the page shows, shared with whoever reloads the lists.
