@@ -35,6 +35,9 @@ pub enum VerifierError {
     /// The encrypted response could not be decrypted.
     #[error("the response could not be decrypted: {0}")]
     Decryption(String),
+    /// No PDF for this session: no credential with a report, or no usable report font.
+    #[error("no PDF report: {0}")]
+    NoPdf(&'static str),
     /// A server-side failure (keys, PDF, serialization).
     #[error("internal error: {0}")]
     Internal(String),
@@ -71,6 +74,7 @@ impl VerifierError {
             }
             Self::Unauthorised => (StatusCode::FORBIDDEN, "access_denied"),
             Self::NotReady => (StatusCode::CONFLICT, "invalid_request"),
+            Self::NoPdf(_) => (StatusCode::NOT_FOUND, "invalid_request"),
             Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
             Self::Decryption(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "server_error"),

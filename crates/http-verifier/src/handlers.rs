@@ -16,7 +16,6 @@ use kakehashi_oid4vp::dcql::CredentialFormat;
 use kakehashi_oid4vp::request::{
     ClientMetadata, JwkSet, OPENID4VP_SCHEME, RequestUriPost, ResponseMode,
 };
-use kakehashi_oid4vp::response::{AuthorizationResponse, PostedResponse};
 use kakehashi_oid4vp::verifier::{
     Created, HolderBinding, NewSession, PresentationContext, PresentationVerifier,
     ResponseDecryptor, VerificationOutcome, VerifiedPresentation,
@@ -422,9 +421,9 @@ pub(crate) async fn response<S: Store + Clone + 'static>(
     }
     let created = rebuild(&state, &record)?;
     let decryptor = Decryptor(open_key(&state, &record)?);
-    // Replays the fetch transition in memory (the store already recorded it) to reach the
-    // state that accepts a response; the re-signed request object is discarded.
-    let (fetched_state, _) = created.fetch_request(None, state.access.signer.as_ref(), now)?;
+    // The store recorded that the request object was served: restore that state (no
+    // re-signing) to reach the one that accepts a response.
+    let fetched_state = created.restore_fetched(now)?;
     let (received, answer) = fetched_state.receive_response(&body, &decryptor, now)?;
     // Once only: a replayed or racing second response is refused here.
     state
@@ -432,8 +431,11 @@ pub(crate) async fn response<S: Store + Clone + 'static>(
         .accept_response(&record.state, &body, now)
         .await?;
 
-    let vp_token = vp_token_of(&body, &received.data().request.response_mode, &decryptor);
-    let fetched = fetch_status_lists(&state, &vp_token, &received.data().request.dcql_query).await;
+    // The vp_token of the one decryption above (an error response has none).
+    let fetched = match received.response() {
+        Ok(r) => fetch_status_lists(&state, &r.vp_token, &received.data().request.dcql_query).await,
+        Err(_) => Fetched::default(),
+    };
     let snapshot = state.trust_snapshot();
     let meta = meta(&record)?;
     let template = template(&state, &meta.template).ok().cloned();
@@ -461,41 +463,19 @@ pub(crate) async fn response<S: Store + Clone + 'static>(
     let outcome = received.verify(&pipeline, now);
     let outcomes = pipeline.outcomes.into_inner().unwrap_or_default();
     let discard = template.map(|t| t.discard).unwrap_or_default();
-    let font = tokio::fs::read(&state.config.font_path).await.ok();
-    // PDF rendering is CPU work: off the async workers.
-    let (verified, result) = {
-        let (id, template_id) = (id.clone(), meta.template.clone());
-        tokio::task::spawn_blocking(move || {
-            result_json(&id, &template_id, &outcome, &outcomes, &discard, font, now)
-        })
-        .await
-        .map_err(VerifierError::internal)?
-    };
+    let (verified, result) = result_json(&id, &meta.template, &outcome, &outcomes, &discard, now);
     state
         .store
         .finish_verification(&id, verified, &result)
         .await?;
     if let Some(url) = record.webhook_url.clone() {
-        webhook::spawn_delivery(&state, url, public_result(&id, verified, &result));
+        webhook::spawn_delivery(&state, url, public_result(&id, verified, result));
     }
     let body = match answer.redirect_uri {
         Some(uri) => json!({"redirect_uri": uri}),
         None => json!({}),
     };
     Ok(no_store(Json(body)).into_response())
-}
-
-/// The `vp_token` of a posted response (decrypting a JWE response), for planning fetches.
-fn vp_token_of(body: &str, mode: &ResponseMode, decryptor: &Decryptor) -> Map<String, Value> {
-    let response = match PostedResponse::from_form(body, *mode) {
-        Ok(PostedResponse::Plain(r)) => Some(r),
-        Ok(PostedResponse::Encrypted(jwe)) => decryptor
-            .decrypt(&jwe)
-            .ok()
-            .and_then(|plain| AuthorizationResponse::from_json_bytes(&plain).ok()),
-        _ => None,
-    };
-    response.map(|r| r.vp_token).unwrap_or_default()
 }
 
 /// Fetches (or reuses) every status list the presentations name.
@@ -578,35 +558,37 @@ fn discard_claims(mut claims: Value, pointers: &[String]) -> Value {
     claims
 }
 
-fn report_json(report: &RecognitionReport, font: Option<&Vec<u8>>) -> Value {
+/// One section of a stored report, as `report_json` writes it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Section {
+    heading: String,
+    lines: Vec<String>,
+}
+
+fn report_json(report: &RecognitionReport) -> Value {
     let sections = |lang| {
         report
             .sections(lang)
             .into_iter()
-            .map(|(heading, lines)| json!({"heading": heading, "lines": lines}))
+            .map(|(heading, lines)| Section { heading, lines })
             .collect::<Vec<_>>()
-    };
-    let pdf = |lang| {
-        font.and_then(|f| kakehashi_report_pdf::render(report, lang, f.clone()).ok())
-            .map(|bytes| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes))
     };
     json!({
         "report": report,
         "sections": {"en": sections(Lang::En), "ja": sections(Lang::Ja)},
         "text": {"en": report.to_text(Lang::En), "ja": report.to_text(Lang::Ja)},
-        "pdf": {"en": pdf(Lang::En), "ja": pdf(Lang::Ja)},
     })
 }
 
 /// The stored result: status, per-credential verdicts or rejections with their reports
-/// (sections in both languages and the PDFs, rendered once at verification time).
+/// (sections and text in both languages). No PDF: it is rendered from the sections when it
+/// is downloaded, which keeps the stored row and every result read small.
 fn result_json(
     id: &str,
     template: &str,
     outcome: &VerificationOutcome,
     outcomes: &[(String, Result<Verdict, Rejection>)],
     discard: &[String],
-    font: Option<Vec<u8>>,
     now: UnixTime,
 ) -> (bool, Value) {
     let credentials: Vec<Value> = outcomes
@@ -616,7 +598,7 @@ fn result_json(
                 let mut j = v.to_json();
                 j["disclosed_claims"] = discard_claims(j["disclosed_claims"].take(), discard);
                 j["query_id"] = query_id.clone().into();
-                j["report"] = report_json(v.report(), font.as_ref());
+                j["report"] = report_json(v.report());
                 j
             }
             Err(r) => json!({
@@ -624,7 +606,7 @@ fn result_json(
                 "verified": false,
                 "check": r.error.check(),
                 "error": r.error.to_string(),
-                "report": r.report.as_ref().map(|rep| report_json(rep, font.as_ref())),
+                "report": r.report.as_deref().map(report_json),
             }),
         })
         .collect();
@@ -648,9 +630,9 @@ fn result_json(
     )
 }
 
-/// The result without the PDFs (API answers and the webhook).
-fn public_result(id: &str, verified: bool, result: &Value) -> Value {
-    let mut out = result.clone();
+/// The result for API answers and the webhook (without the PDFs a result stored by an older
+/// version carries).
+fn public_result(id: &str, verified: bool, mut out: Value) -> Value {
     if let Some(list) = out.get_mut("credentials").and_then(Value::as_array_mut) {
         for c in list {
             if let Some(r) = c.get_mut("report").and_then(Value::as_object_mut) {
@@ -727,7 +709,7 @@ pub(crate) async fn session_status<S: Store + Clone + 'static>(
         "template": meta.template,
         "expires_at": record.expires_at.to_rfc3339(),
     });
-    if let Some(result) = &record.result {
+    if let Some(result) = record.result {
         let verified = record.status == SessionStatus::Verified;
         body["result"] = public_result(&id, verified, result);
     }
@@ -743,20 +725,12 @@ pub(crate) async fn report_pdf<S: Store + Clone + 'static>(
 ) -> Result<Response, VerifierError> {
     let record = authorised(&state, &id, &access, &headers).await?;
     let result = record.result.as_ref().ok_or(VerifierError::NotReady)?;
-    let lang = match Lang::from_tag(access.lang.as_deref().unwrap_or("en")) {
+    let lang = Lang::from_tag(access.lang.as_deref().unwrap_or("en"));
+    let bytes = render_report_pdf(&state, result, lang).await?;
+    let lang = match lang {
         Lang::Ja => "ja",
         Lang::En => "en",
     };
-    let encoded = result["credentials"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find_map(|c| c["report"]["pdf"][lang].as_str())
-        .ok_or_else(|| {
-            VerifierError::Internal("no PDF report (no readable credential, or no font)".into())
-        })?;
-    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded)
-        .map_err(VerifierError::internal)?;
     let mut response = bytes.into_response();
     let h = response.headers_mut();
     h.insert(
@@ -770,6 +744,49 @@ pub(crate) async fn report_pdf<S: Store + Clone + 'static>(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+/// The first credential's report sections in `lang`, as stored with a result.
+fn stored_sections(result: &Value, lang: Lang) -> Option<Vec<(String, Vec<String>)>> {
+    let code = match lang {
+        Lang::Ja => "ja",
+        Lang::En => "en",
+    };
+    result["credentials"]
+        .as_array()?
+        .iter()
+        .find_map(|c| {
+            serde_json::from_value::<Vec<Section>>(c["report"]["sections"][code].clone()).ok()
+        })
+        .map(|list| list.into_iter().map(|s| (s.heading, s.lines)).collect())
+}
+
+/// Whether a stored result has a report to render as a PDF (a credential that could be
+/// read; a PDF also needs the report font, see [`VerifierState::report_font`]).
+pub fn has_report(result: &Value) -> bool {
+    stored_sections(result, Lang::En).is_some()
+}
+
+/// The PDF of the first credential's report in a stored result, rendered now from its
+/// sections (off the async workers: layout and font subsetting are CPU work).
+pub async fn render_report_pdf<S>(
+    state: &VerifierState<S>,
+    result: &Value,
+    lang: Lang,
+) -> Result<Vec<u8>, VerifierError> {
+    let sections = stored_sections(result, lang).ok_or(VerifierError::NoPdf(
+        "no credential of this session could be read",
+    ))?;
+    let font = state
+        .report_font()
+        .await
+        .ok_or(VerifierError::NoPdf("the report font is not available"))?;
+    tokio::task::spawn_blocking(move || {
+        kakehashi_report_pdf::render_sections(lang, &sections, &font)
+    })
+    .await
+    .map_err(VerifierError::internal)?
+    .map_err(VerifierError::internal)
 }
 
 /// `GET /verifier/sessions/{id}/done`: where the same-device flow returns the browser. The
@@ -813,6 +830,45 @@ mod tests {
         let v = json!({"a": {"b": 1, "c": 2}, "d": 3});
         let out = discard_claims(v, &["/a/b".into(), "/d".into(), "/x/y".into()]);
         assert_eq!(out, json!({"a": {"c": 2}}));
+    }
+
+    #[test]
+    fn public_result_drops_pdfs_an_older_version_stored() {
+        let stored = json!({"credentials": [
+            {"report": {"sections": {"en": []}, "pdf": {"en": "JVBERi0=", "ja": null}}},
+            {"report": null}
+        ]});
+        let out = public_result("vps_1", false, stored);
+        assert_eq!(
+            out,
+            json!({"credentials": [{"report": {"sections": {"en": []}}}, {"report": null}],
+                   "session_id": "vps_1", "status": "failed"})
+        );
+    }
+
+    #[test]
+    fn stored_sections_are_read_per_language() {
+        let result = json!({"credentials": [
+            {"report": null},
+            {"report": {"sections": {
+                "en": [{"heading": "Trust", "lines": ["a", "b"]}],
+                "ja": [{"heading": "信頼", "lines": []}]
+            }}}
+        ]});
+        assert_eq!(
+            stored_sections(&result, Lang::En),
+            Some(vec![(
+                "Trust".to_owned(),
+                vec!["a".to_owned(), "b".to_owned()]
+            )])
+        );
+        assert_eq!(
+            stored_sections(&result, Lang::Ja),
+            Some(vec![("信頼".to_owned(), vec![])])
+        );
+        assert!(has_report(&result));
+        assert!(!has_report(&json!({"credentials": [{"report": null}]})));
+        assert!(!has_report(&json!({"error": {}})));
     }
 
     #[test]

@@ -33,7 +33,7 @@ use axum::routing::{get, post};
 use kakehashi_storage::Store;
 
 pub use error::VerifierError;
-pub use handlers::{CreateSession, Flow, new_session};
+pub use handlers::{CreateSession, Flow, has_report, new_session, render_report_pdf};
 pub use state::{
     AccessCertificate, ClientIdScheme, Clock, DEFAULT_FONT_PATH, DEFAULT_TEMPLATES,
     RequestTemplate, TrustSnapshot, VerifierConfig, VerifierState, parse_templates,

@@ -15,6 +15,7 @@ use kakehashi_crypto_aws_lc::sealed::KeyEncryptionKey;
 use kakehashi_fetch::{FetchConfig, Fetcher};
 use kakehashi_oid4vp::DcqlQuery;
 use kakehashi_oid4vp::request::ClientId;
+use kakehashi_report_pdf::PdfFont;
 use kakehashi_sd_jwt::type_metadata::{ResolvedTypeMetadata, TypeMetadata};
 use kakehashi_trust::{RecognitionPolicy, VerifiedTrustedList};
 
@@ -319,6 +320,8 @@ pub struct VerifierState<S> {
     pub provider: Arc<CryptoProvider>,
     /// Webhook HTTP client.
     pub(crate) http: reqwest::Client,
+    /// The report font, read and parsed on the first PDF download (`None`: unreadable).
+    pub(crate) report_font: Arc<tokio::sync::OnceCell<Option<PdfFont>>>,
 }
 
 impl<S> std::fmt::Debug for VerifierState<S> {
@@ -382,7 +385,35 @@ impl<S> VerifierState<S> {
             clock: system_clock(),
             provider: Arc::new(provider),
             http,
+            report_font: Arc::new(tokio::sync::OnceCell::new()),
         })
+    }
+
+    /// The PDF report font (`config.font_path`), loaded once per process: 6 MB read and
+    /// hashed on every verification was the largest cost of a response. `None` when the file
+    /// is missing or not a font (then there is no PDF, and downloads say why).
+    pub async fn report_font(&self) -> Option<PdfFont> {
+        self.report_font
+            .get_or_init(|| async {
+                let path = self.config.font_path.clone();
+                let loaded = tokio::task::spawn_blocking(move || {
+                    std::fs::read(&path)
+                        .map_err(|e| e.to_string())
+                        .and_then(|bytes| PdfFont::new(bytes).map_err(|e| e.to_string()))
+                })
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r);
+                match loaded {
+                    Ok(font) => Some(font),
+                    Err(error) => {
+                        tracing::warn!(path = %self.config.font_path.display(), %error, "no PDF reports: the report font is unusable");
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
     }
 
     /// Replaces the clock (tests).

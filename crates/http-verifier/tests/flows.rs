@@ -31,6 +31,7 @@ use kakehashi_oid4vp::request::{
 };
 use kakehashi_oid4vp::response::{AuthorizationResponse, encrypted_form};
 use kakehashi_oid4vp::wallet::{PendingPresentation, WalletResponse};
+use kakehashi_storage::VerifierStore as _;
 use kakehashi_storage_sqlite::SqliteStore;
 use kakehashi_verify::testing::{self, EU_UNIVERSITY, NOW};
 use serde_json::{Map, Value, json};
@@ -50,6 +51,8 @@ struct Harness {
     eu_seal: kakehashi_crypto_aws_lc::SoftwareSigner,
     jp_seal: kakehashi_crypto_aws_lc::SoftwareSigner,
     _clock: Arc<AtomicI64>,
+    /// The verifier's store, to read what a result stores.
+    store: SqliteStore,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -139,7 +142,7 @@ async fn harness_with(adjust: impl FnOnce(&mut VerifierConfig)) -> Harness {
     let clock = Arc::new(AtomicI64::new(NOW.0));
     let c = clock.clone();
     let state = VerifierState::new(
-        store,
+        store.clone(),
         config,
         parse_templates(kakehashi_http_verifier::DEFAULT_TEMPLATES).unwrap(),
         AccessCertificate::generate_self_signed("verifier.test").unwrap(),
@@ -161,6 +164,7 @@ async fn harness_with(adjust: impl FnOnce(&mut VerifierConfig)) -> Harness {
         eu_seal,
         jp_seal,
         _clock: clock,
+        store,
         tasks: vec![side_task, task],
     }
 }
@@ -430,7 +434,38 @@ async fn jp_credential_and_pdf_reports_in_both_languages() {
         assert_eq!(r.status(), 200, "{lang}");
         assert_eq!(r.headers()["content-type"], "application/pdf");
         let bytes = r.bytes().await.unwrap();
-        assert!(bytes.starts_with(b"%PDF"), "{lang}");
+        assert!(bytes.starts_with(b"%PDF-"), "{lang}");
+        // Rendered on download from the stored report: its headings and lines are real text.
+        let Some(text) = pdf_text(&bytes) else {
+            continue;
+        };
+        let title = if lang == "ja" {
+            "学位承認レポート"
+        } else {
+            "Kakehashi recognition report"
+        };
+        assert!(text.contains(title), "{lang}: {text}");
+        let sections = result["result"]["credentials"][0]["report"]["sections"][lang]
+            .as_array()
+            .unwrap();
+        assert!(!sections.is_empty());
+        for section in sections {
+            let heading = section["heading"].as_str().unwrap();
+            assert!(text.contains(heading), "{lang}: {heading:?} not in\n{text}");
+        }
+        let report = &result["result"]["credentials"][0]["report"]["report"];
+        let verified = if lang == "ja" {
+            "検証済み"
+        } else {
+            "VERIFIED"
+        };
+        for needle in [
+            verified,
+            report["qualification_title"]["ja"].as_str().unwrap(),
+            report["awarding_body"]["ja"].as_str().unwrap(),
+        ] {
+            assert!(text.contains(needle), "{lang}: {needle:?} not in\n{text}");
+        }
     }
     // Without the token: refused.
     let r = h
@@ -688,4 +723,146 @@ async fn trusted_lists_load_through_the_fetcher_and_stale_lists_are_refused() {
             .is_err()
     );
     assert_eq!(state.trust_snapshot().lists.len(), 3);
+}
+
+/// The text of a PDF through `pdftotext` (poppler-utils), or `None` when it is not installed.
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    static N: AtomicI64 = AtomicI64::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "kakehashi-verifier-pdf-{}-{}.pdf",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output();
+    let _ = std::fs::remove_file(&path);
+    match out {
+        Ok(out) if out.status.success() => Some(String::from_utf8(out.stdout).unwrap()),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must install poppler-utils"
+            );
+            eprintln!("no pdftotext: PDF text not checked");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn stored_result_has_no_pdf_and_the_result_get_is_the_stored_result() {
+    let h = harness().await;
+    let session = h.create(json!({"template": "masters-admission"})).await;
+    let pending = h.fetch_request(&session, true).await;
+    let vp = h.eu_vp(&pending, 7);
+    let (response_uri, body) = h.body(pending, token("eu_diploma", vp), None);
+    let r = h.post_response(&response_uri, &body).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    let id = session["session_id"].as_str().unwrap();
+    let record = h.store.verifier_session(id).await.unwrap();
+    let stored = record.result.expect("a stored result");
+    let credential = &stored["credentials"][0];
+    // The report is stored (data, sections and text in both languages), its PDF is not.
+    let mut keys: Vec<&str> = credential["report"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["report", "sections", "text"]);
+    assert_eq!(credential["report"]["report"]["verified"], true);
+    for lang in ["en", "ja"] {
+        assert!(
+            credential["report"]["sections"][lang]
+                .as_array()
+                .is_some_and(|s| !s.is_empty())
+        );
+        assert!(
+            credential["report"]["text"][lang]
+                .as_str()
+                .is_some_and(|t| !t.is_empty())
+        );
+    }
+    let stored_text = stored.to_string();
+    assert!(!stored_text.contains("JVBERi0"), "no base64 PDF is stored");
+    assert!(
+        stored_text.len() < 64 * 1024,
+        "{} bytes stored",
+        stored_text.len()
+    );
+
+    // The result GET answers the stored result with the session id and status: the same
+    // public result as when PDFs were stored and stripped on each read.
+    let answer = h.result(&session).await;
+    assert_eq!(answer["status"], "verified");
+    let mut expected = stored.clone();
+    expected["session_id"] = id.into();
+    expected["status"] = "verified".into();
+    assert_eq!(answer["result"], expected);
+    let mut top: Vec<&str> = answer["result"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    top.sort_unstable();
+    assert_eq!(
+        top,
+        [
+            "credentials",
+            "error",
+            "session_id",
+            "status",
+            "template",
+            "verified",
+            "verified_at"
+        ]
+    );
+
+    // The webhook receives the same public result.
+    let mut delivered = Vec::new();
+    for _ in 0..100 {
+        delivered = h.hooks.lock().unwrap().clone();
+        if !delivered.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (_, hook_body) = delivered.first().expect("webhook delivered");
+    let hook: Value = serde_json::from_slice(hook_body).unwrap();
+    assert_eq!(hook, expected);
+}
+
+#[tokio::test]
+async fn without_a_font_the_result_stands_and_the_pdf_download_says_why() {
+    let h = harness_with(|c| c.font_path = "/nonexistent/kakehashi-font.ttf".into()).await;
+    let session = h.create(json!({"template": "masters-admission"})).await;
+    let pending = h.fetch_request(&session, false).await;
+    let vp = h.jp_vp(&pending);
+    let (response_uri, body) = h.body(pending, token("jp_diploma", vp), None);
+    assert_eq!(h.post_response(&response_uri, &body).await.status(), 200);
+    assert_eq!(h.result(&session).await["status"], "verified");
+    let id = session["session_id"].as_str().unwrap();
+    let token = session["result_token"].as_str().unwrap();
+    let r = h
+        .http
+        .get(format!(
+            "{}/verifier/sessions/{id}/report.pdf?token={token}&lang=ja",
+            h.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(
+        err["error_description"],
+        "no PDF report: the report font is not available"
+    );
 }

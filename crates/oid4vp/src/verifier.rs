@@ -311,6 +311,17 @@ impl Created {
             jwt,
         ))
     }
+
+    /// The state after [`Self::fetch_request`], for a store that already recorded that the
+    /// Request Object was served once: the response endpoint restores it without signing the
+    /// request again (a signature nobody would read). The session must still be alive.
+    pub fn restore_fetched(self, fetched_at: UnixTime) -> Result<RequestFetched, Oid4vpError> {
+        self.data.check_alive(fetched_at)?;
+        Ok(RequestFetched {
+            data: self.data,
+            fetched_at,
+        })
+    }
 }
 
 impl RequestFetched {
@@ -420,6 +431,13 @@ impl ResponseReceived {
     /// The session data.
     pub fn data(&self) -> &SessionData {
         &self.data
+    }
+
+    /// The accepted response (decrypted for `direct_post.jwt`), or the wallet's error
+    /// response: the edge plans its status-list fetches from this `vp_token` instead of
+    /// decrypting the JWE a second time.
+    pub fn response(&self) -> Result<&AuthorizationResponse, &ErrorResponse> {
+        self.outcome.as_ref()
     }
 
     /// Verifies every presentation with `verifier`, then checks holder binding (nonce = session

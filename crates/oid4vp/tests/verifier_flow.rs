@@ -29,7 +29,7 @@ use kakehashi_oid4vp::request::{
 use kakehashi_oid4vp::response::{AuthorizationResponse, encrypted_form};
 use kakehashi_oid4vp::verifier::{
     Created, HolderBinding, NewSession, PresentationContext, PresentationVerifier,
-    ResponseDecryptor, VerifiedPresentation, VerifierSession,
+    ResponseDecryptor, VerificationOutcome, VerifiedPresentation, VerifierSession,
 };
 use kakehashi_oid4vp::wallet::{PendingPresentation, WalletResponse};
 use kakehashi_oid4vp::{DcqlQuery, Oid4vpError};
@@ -594,4 +594,70 @@ fn same_device_requires_a_response_code() {
             ..
         }
     ));
+}
+
+#[test]
+fn restored_fetched_state_accepts_the_response_and_exposes_the_decrypted_vp_token() {
+    let provider = provider();
+    let key = DecryptionKey::generate().unwrap();
+    let created = new_session(
+        "x509_san_dns:verifier.example.org",
+        ResponseMode::DirectPostJwt,
+        &key,
+    );
+    // The wallet fetched the signed request earlier (the store recorded it); the response
+    // endpoint rebuilds the session from the record and restores that state unsigned.
+    let (_, pending) = wallet_fetch(
+        VerifierSession::Created(created.clone()),
+        &signer(CERT),
+        &provider,
+    )
+    .unwrap();
+    let (nonce, _) = pending.binding();
+    let nonce = nonce.to_owned();
+    let vp = presentation(
+        &pending,
+        json!({"family_name": "Yamada", "degree": {"title": "MSc Informatics"}}),
+        Some(&nonce),
+    );
+    let body = post_body(pending.respond(vp.clone()).unwrap());
+
+    let now = NOW.saturating_add(10);
+    let restored = created.clone().restore_fetched(now).unwrap();
+    let (received, _) = restored
+        .receive_response(&body, &Decryptor(&key), now)
+        .unwrap();
+    assert_eq!(received.response().unwrap().vp_token, vp);
+    let VerificationOutcome::Verified(v) = received.verify(&FakeFormat, now) else {
+        panic!("expected verified")
+    };
+    assert_eq!(v.credentials[0].query_id, "diploma");
+
+    // Restoring keeps the checks: an expired session is refused, and the state still checks
+    // the response's `state`.
+    assert!(matches!(
+        created.clone().restore_fetched(NOW.saturating_add(600)),
+        Err(Oid4vpError::SessionExpired)
+    ));
+    let other_key = DecryptionKey::generate().unwrap();
+    assert!(
+        created
+            .restore_fetched(now)
+            .unwrap()
+            .receive_response(&body, &Decryptor(&other_key), now)
+            .is_err()
+    );
+}
+
+#[test]
+fn a_declining_wallet_has_no_response_to_read() {
+    let (session, pending, key) = fetched(ResponseMode::DirectPostJwt);
+    let VerifierSession::RequestFetched(fetched) = session else {
+        panic!("not fetched")
+    };
+    let body = post_body(pending.decline(&Oid4vpError::AccessDenied("user".into())));
+    let (received, _) = fetched
+        .receive_response(&body, &Decryptor(&key), NOW)
+        .unwrap();
+    assert_eq!(received.response().unwrap_err().error, "access_denied");
 }

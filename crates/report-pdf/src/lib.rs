@@ -34,9 +34,38 @@ pub enum PdfError {
     Write(String),
 }
 
+/// A font parsed once and shared by every render: IPAex Gothic is 6 MB, and krilla hashes
+/// the whole file when it loads a font, so a server keeps one of these per process.
+#[derive(Clone)]
+pub struct PdfFont(Font);
+
+impl PdfFont {
+    /// Loads a TrueType/OpenType font that covers Latin and Japanese (e.g. IPAex Gothic).
+    pub fn new(bytes: Vec<u8>) -> Result<Self, PdfError> {
+        Font::new(bytes.into(), 0).map(Self).ok_or(PdfError::Font)
+    }
+}
+
+impl std::fmt::Debug for PdfFont {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PdfFont").finish_non_exhaustive()
+    }
+}
+
 /// Renders `report` in `lang`. `font` must cover Latin and Japanese (e.g. IPAex Gothic).
 pub fn render(report: &RecognitionReport, lang: Lang, font: Vec<u8>) -> Result<Vec<u8>, PdfError> {
-    let font = Font::new(font.into(), 0).ok_or(PdfError::Font)?;
+    render_sections(lang, &report.sections(lang), &PdfFont::new(font)?)
+}
+
+/// Renders a report from its sections in `lang` (what [`RecognitionReport::sections`]
+/// returns, as a verifier stores them with its result): the PDF is made when someone
+/// downloads it, not at verification time.
+pub fn render_sections(
+    lang: Lang,
+    sections: &[(String, Vec<String>)],
+    font: &PdfFont,
+) -> Result<Vec<u8>, PdfError> {
+    let font = &font.0;
     let title = match lang {
         Lang::En => "Kakehashi recognition report",
         Lang::Ja => "架け橋 学位承認レポート",
@@ -44,10 +73,10 @@ pub fn render(report: &RecognitionReport, lang: Lang, font: Vec<u8>) -> Result<V
     let max_width = PAGE_W - 2.0 * MARGIN;
     // Lay out first (lines with size and y), then draw page by page.
     let mut lines: Vec<(f32, String)> = vec![(TITLE, title.to_owned()), (BODY, String::new())];
-    for (heading, body) in report.sections(lang) {
-        lines.push((HEADING, heading));
+    for (heading, body) in sections {
+        lines.push((HEADING, heading.clone()));
         for l in body {
-            for wrapped in wrap(&l, BODY, max_width - 12.0) {
+            for wrapped in wrap(l, BODY, max_width - 12.0) {
                 lines.push((BODY, wrapped));
             }
         }

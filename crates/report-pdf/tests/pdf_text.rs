@@ -73,7 +73,10 @@ fn report() -> RecognitionReport {
 fn pdf_text(pdf: &[u8]) -> String {
     let dir = std::env::temp_dir().join(format!("kakehashi-pdf-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("r{}.pdf", pdf.len()));
+    // One file per call: tests run in parallel and two PDFs may have the same length.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("r{n}-{}.pdf", pdf.len()));
     std::fs::write(&path, pdf).unwrap();
     let out = Command::new("pdftotext")
         .arg("-enc")
@@ -125,4 +128,25 @@ fn a_bad_font_is_a_typed_error() {
         kakehashi_report_pdf::render(&report(), Lang::En, b"not a font".to_vec()),
         Err(kakehashi_report_pdf::PdfError::Font)
     ));
+}
+
+#[test]
+fn stored_sections_render_the_same_report() {
+    if !prerequisites() {
+        return;
+    }
+    let font = kakehashi_report_pdf::PdfFont::new(std::fs::read(FONT).unwrap()).unwrap();
+    let r = report();
+    for lang in [Lang::En, Lang::Ja] {
+        // As a verifier stores them: JSON `[{"heading", "lines"}]`, read back.
+        let stored = serde_json::to_string(&r.sections(lang)).unwrap();
+        let sections: Vec<(String, Vec<String>)> = serde_json::from_str(&stored).unwrap();
+        let from_sections = kakehashi_report_pdf::render_sections(lang, &sections, &font).unwrap();
+        assert!(from_sections.starts_with(b"%PDF-"));
+        let direct = kakehashi_report_pdf::render(&r, lang, std::fs::read(FONT).unwrap()).unwrap();
+        assert_eq!(pdf_text(&from_sections), pdf_text(&direct));
+        // The font handle is reused: a second render from it works too.
+        let again = kakehashi_report_pdf::render_sections(lang, &sections, &font).unwrap();
+        assert_eq!(pdf_text(&again), pdf_text(&direct));
+    }
 }

@@ -5,8 +5,11 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use kakehashi_academic::report::Lang as ReportLang;
 use kakehashi_core::{b64, form};
-use kakehashi_http_verifier::{CreateSession, Flow, VerifierError, new_session};
+use kakehashi_http_verifier::{
+    CreateSession, Flow, VerifierError, has_report, new_session, render_report_pdf,
+};
 use kakehashi_storage::{SessionStatus, StorageError, Store, VerifierSession};
 use serde::Deserialize;
 use serde_json::Value;
@@ -453,10 +456,8 @@ pub async fn session<S: Store + Clone + 'static>(
         .as_array()
         .map(|l| l.iter().map(|c| credential_result(c, tr)).collect())
         .unwrap_or_default();
-    let has_pdf = result["credentials"].as_array().is_some_and(|l| {
-        l.iter()
-            .any(|c| c["report"]["pdf"][tr.lang().code()].is_string())
-    });
+    // The PDF is rendered on download from the stored report, with the node's font.
+    let has_pdf = has_report(result) && desk.state.report_font().await.is_some();
     Ok(render(&ResultPage {
         chrome,
         tr,
@@ -494,30 +495,27 @@ pub struct PdfQuery {
 }
 
 /// `GET /verifier-portal/{desk}/sessions/{id}/report.pdf?lang=en|ja`: the recognition report
-/// rendered at verification time, for this browser only.
+/// rendered now from the stored result, for this browser only.
 pub async fn report_pdf<S: Store + Clone + 'static>(
     State(portal): State<Portal<S>>,
     headers: HeaderMap,
     Path((desk_id, id)): Path<(String, String)>,
     Query(q): Query<PdfQuery>,
 ) -> Result<Response, WebError> {
-    let (_, record) = owned_session(&portal, &desk_id, &id, &headers).await?;
-    let lang = q
-        .lang
-        .as_deref()
-        .and_then(Lang::parse)
-        .unwrap_or_default()
-        .code();
-    let encoded = record
-        .result
-        .as_ref()
-        .and_then(|r| r["credentials"].as_array())
-        .into_iter()
-        .flatten()
-        .find_map(|c| c["report"]["pdf"][lang].as_str())
-        .ok_or(WebError::NotFound)?;
-    let bytes =
-        b64::decode_std(encoded).map_err(|e| WebError::Internal(format!("stored PDF: {e}")))?;
+    let (desk, record) = owned_session(&portal, &desk_id, &id, &headers).await?;
+    let lang = q.lang.as_deref().and_then(Lang::parse).unwrap_or_default();
+    let result = record.result.as_ref().ok_or(WebError::NotFound)?;
+    let report_lang = match lang {
+        Lang::Ja => ReportLang::Ja,
+        Lang::En => ReportLang::En,
+    };
+    let bytes = render_report_pdf(&desk.state, result, report_lang)
+        .await
+        .map_err(|e| match e {
+            VerifierError::NoPdf(_) => WebError::NotFound,
+            other => WebError::Internal(format!("PDF report: {other}")),
+        })?;
+    let lang = lang.code();
     let mut response = bytes.into_response();
     let h = response.headers_mut();
     h.insert(
