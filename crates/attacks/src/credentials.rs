@@ -11,7 +11,8 @@ use kakehashi_sd_jwt::{ClaimPath, KbJwtClaims, Limits, SdJwt, Selection};
 use kakehashi_trust::{RecognitionPolicy, VerifiedTrustedList};
 use kakehashi_verify::testing::{self, EU_UNIVERSITY, NOW};
 use kakehashi_verify::{
-    FORMAT_SD_JWT_VC, Fetched, Presented, Rejection, Verdict, VerifierContext, verify_presentation,
+    FORMAT_SD_JWT_VC, Fetched, Presented, Rejection, Verdict, VerificationCache, VerifierContext,
+    verify_presentation,
 };
 use serde_json::{Map, Value};
 
@@ -36,6 +37,9 @@ struct World {
     policy: RecognitionPolicy,
     lists: Vec<VerifiedTrustedList>,
     register: Vec<String>,
+    /// Shared by every attack, as a verifier's server shares one: a memoised success must
+    /// never let a later hostile input through.
+    cache: VerificationCache,
 }
 
 impl World {
@@ -54,6 +58,7 @@ impl World {
             overrides: None,
             type_metadata: None,
             eu_university_register: Some(&self.register),
+            cache: Some(&self.cache),
         };
         verify_presentation(
             Presented {
@@ -157,6 +162,7 @@ pub fn run() -> Result<Vec<Outcome>, SetupError> {
         policy,
         lists,
         register: vec![EU_UNIVERSITY.to_owned()],
+        cache: VerificationCache::default(),
     };
     let seal = testing::eu_seal();
     let holder = testing::holder();

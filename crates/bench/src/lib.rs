@@ -26,8 +26,8 @@ use kakehashi_status_list::StatusListReference;
 use kakehashi_trust::{RecognitionPolicy, VerifiedTrustedList};
 use kakehashi_verify::testing::{self, EU_ISSUER, EU_UNIVERSITY, NOW};
 use kakehashi_verify::{
-    FORMAT_SD_JWT_VC, Fetched, Presented, Rejection, Verdict, VerifierContext, plan,
-    verify_presentation,
+    FORMAT_SD_JWT_VC, Fetched, Presented, Rejection, Verdict, VerificationCache, VerifierContext,
+    plan, verify_presentation,
 };
 use serde_json::{Map, Value};
 
@@ -81,6 +81,7 @@ pub struct Scenario {
     register: Vec<String>,
     fetched: Fetched,
     presentation: String,
+    cache: VerificationCache,
 }
 
 impl Scenario {
@@ -148,6 +149,7 @@ impl Scenario {
             register: vec![EU_UNIVERSITY.to_owned()],
             fetched,
             presentation: String::new(),
+            cache: VerificationCache::default(),
         }
     }
 
@@ -218,6 +220,7 @@ impl Scenario {
             overrides: None,
             type_metadata: None,
             eu_university_register: Some(&self.register),
+            cache: None,
         }
     }
 
@@ -232,6 +235,25 @@ impl Scenario {
             },
             &self.fetched,
             &self.context(),
+        )
+    }
+
+    /// The pipeline as the HTTP verifier runs it, with the verifier's cache: after the first
+    /// call the status token's signature and inflation and the chain's path validation are
+    /// memoised; the issuer signature, Disclosures, KB-JWT, the time rules, the service
+    /// status and the policy still run on every call.
+    pub fn pipeline_cached(&self, presentation: &str) -> Result<Verdict, Rejection> {
+        let ctx = VerifierContext {
+            cache: Some(&self.cache),
+            ..self.context()
+        };
+        verify_presentation(
+            Presented {
+                format: FORMAT_SD_JWT_VC,
+                presentation,
+            },
+            &self.fetched,
+            &ctx,
         )
     }
 

@@ -454,6 +454,7 @@ pub(crate) async fn response<S: Store + Clone + 'static>(
         overrides: None,
         type_metadata: state.type_metadata.as_ref().as_ref(),
         eu_university_register: Some(&register),
+        cache: Some(&state.verification_cache),
     };
     let pipeline = Pipeline {
         ctx,

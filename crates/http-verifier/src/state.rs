@@ -310,6 +310,9 @@ pub struct VerifierState<S> {
     pub fetcher: Arc<Fetcher>,
     /// Status lists by URL.
     pub(crate) status_cache: Arc<Mutex<HashMap<String, CachedStatus>>>,
+    /// Verified status lists and chain validations (keyed by the trusted-list snapshot's
+    /// content, and cleared when a snapshot is installed).
+    pub verification_cache: Arc<kakehashi_verify::VerificationCache>,
     /// EU diploma Type Metadata (its `sd` rules apply).
     pub type_metadata: Arc<Option<ResolvedTypeMetadata>>,
     /// Derives result tokens and same-device response codes.
@@ -380,6 +383,7 @@ impl<S> VerifierState<S> {
             trust: Arc::new(RwLock::new(Arc::new(TrustSnapshot::default()))),
             fetcher: Arc::new(fetcher),
             status_cache: Arc::new(Mutex::new(HashMap::new())),
+            verification_cache: Arc::default(),
             type_metadata: Arc::new(type_metadata),
             secret: Arc::new(hmac::Key::new(hmac::HMAC_SHA256, secret)),
             clock: system_clock(),
@@ -440,6 +444,7 @@ impl<S> VerifierState<S> {
         if let Ok(mut guard) = self.trust.write() {
             *guard = snapshot;
         }
+        self.verification_cache.clear();
     }
 
     /// The lists in use.
@@ -534,6 +539,7 @@ pub async fn refresh_trusted_lists<S>(state: &VerifierState<S>) -> Result<usize,
     if let Ok(mut guard) = state.trust.write() {
         *guard = snapshot;
     }
+    state.verification_cache.clear();
     Ok(count)
 }
 

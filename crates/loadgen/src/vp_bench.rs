@@ -287,6 +287,8 @@ fn verify_in_process(
     let snapshot = state.trust_snapshot();
     let register = state.config.eu_university_register.clone();
     let at = now();
+    // The server's own cache: this measures what the server runs.
+    let cache = &state.verification_cache;
     let one = |p: &Prepared| {
         let ctx = VerifierContext {
             provider: &state.provider,
@@ -302,6 +304,7 @@ fn verify_in_process(
             overrides: None,
             type_metadata: state.type_metadata.as_ref().as_ref(),
             eu_university_register: Some(&register),
+            cache: Some(cache),
         };
         kakehashi_verify::verify_presentation(
             Presented {

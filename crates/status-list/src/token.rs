@@ -160,27 +160,10 @@ pub fn verify_status_list_token(
             found: sub.chars().take(256).collect(),
         });
     }
-    let checks = TimeChecks {
-        now: options.now,
-        skew_seconds: options.skew_seconds,
-        require_exp: options.require_exp,
-        require_iat: true,
-    };
-    check_jwt_times(&claims, checks).map_err(|e| match e {
-        JoseError::Expired { exp, now } => StatusListError::Expired { exp, now },
-        JoseError::IssuedInFuture { iat, now } => StatusListError::NotYetValid {
-            not_before: iat,
-            now,
-        },
-        JoseError::NotYetValid { nbf, now } => StatusListError::NotYetValid {
-            not_before: nbf,
-            now,
-        },
-        JoseError::MissingClaim(name) => StatusListError::Missing(name),
-        other => StatusListError::Jose(other),
-    })?;
+    check_times(&claims, options)?;
     let iat = numeric_date(&claims, "iat")?.ok_or(StatusListError::Missing("iat"))?;
     let exp = numeric_date(&claims, "exp")?;
+    let nbf = numeric_date(&claims, "nbf")?;
     let ttl = match claims.get("ttl") {
         None => None,
         Some(v) => Some(
@@ -204,11 +187,38 @@ pub fn verify_status_list_token(
         uri: sub,
         iat,
         exp,
+        nbf,
         ttl,
         aggregation_uri: encoded.aggregation_uri,
         fetched_at: options.now,
         skew_seconds: options.skew_seconds,
         key: verified.key().clone(),
+    })
+}
+
+/// The time rules of section 8.3 at `options.now`: `exp`, `nbf`, `iat` (required).
+fn check_times(
+    claims: &Map<String, Value>,
+    options: &VerifyOptions,
+) -> Result<(), StatusListError> {
+    let checks = TimeChecks {
+        now: options.now,
+        skew_seconds: options.skew_seconds,
+        require_exp: options.require_exp,
+        require_iat: true,
+    };
+    check_jwt_times(claims, checks).map_err(|e| match e {
+        JoseError::Expired { exp, now } => StatusListError::Expired { exp, now },
+        JoseError::IssuedInFuture { iat, now } => StatusListError::NotYetValid {
+            not_before: iat,
+            now,
+        },
+        JoseError::NotYetValid { nbf, now } => StatusListError::NotYetValid {
+            not_before: nbf,
+            now,
+        },
+        JoseError::MissingClaim(name) => StatusListError::Missing(name),
+        other => StatusListError::Jose(other),
     })
 }
 
@@ -257,6 +267,7 @@ pub struct VerifiedStatusList {
     uri: String,
     iat: UnixTime,
     exp: Option<UnixTime>,
+    nbf: Option<UnixTime>,
     ttl: Option<u64>,
     aggregation_uri: Option<String>,
     fetched_at: UnixTime,
@@ -283,6 +294,27 @@ impl VerifiedStatusList {
     /// `exp`, if present.
     pub fn expires_at(&self) -> Option<UnixTime> {
         self.exp
+    }
+
+    /// `nbf`, if present.
+    pub fn not_before(&self) -> Option<UnixTime> {
+        self.nbf
+    }
+
+    /// Checks the token's time rules again at `options.now`, with the same errors
+    /// [`verify_status_list_token`] gives there: what a verifier that memoised this entry (the
+    /// signature and inflation are done once per token) runs on every use. `sub`, `ttl` and the
+    /// list do not depend on the time; `ttl` only says when to fetch again.
+    pub fn check_times_at(&self, options: &VerifyOptions) -> Result<(), StatusListError> {
+        let mut claims = Map::new();
+        claims.insert("iat".into(), self.iat.seconds().into());
+        if let Some(exp) = self.exp {
+            claims.insert("exp".into(), exp.seconds().into());
+        }
+        if let Some(nbf) = self.nbf {
+            claims.insert("nbf".into(), nbf.seconds().into());
+        }
+        check_times(&claims, options)
     }
 
     /// `ttl` in seconds, if present.

@@ -29,11 +29,13 @@ pub mod x509;
 pub use error::TrustError;
 pub use kakehashi_core::UnixTime;
 pub use limits::Limits;
-pub use policy::{RecognitionPolicy, TrustClass, TrustDecision, evaluate};
+pub use policy::{
+    ChainValidation, RecognitionPolicy, TrustClass, TrustDecision, decide, evaluate, validate_chain,
+};
 
 pub use signature::{SignatureInfo, SignerCertificate};
 pub use tsl::{TrustedList, parse_list};
 pub use verify::{
     Anchoring, ListAnchors, MAX_GRACE_PERIOD_SECONDS, VerifiedTrustedList, VerifyOptions,
-    verify_list, verify_list_with,
+    snapshot_fingerprint, verify_list, verify_list_with,
 };

@@ -18,6 +18,8 @@ use crate::tsl::{
     DigitalIdentity, LangString, LangStrings, SchemeInformation, ServiceInformation, TrustService,
     TrustServiceProvider, TrustedList,
 };
+use sha2::Digest as _;
+
 use crate::verify::{VerifiedTrustedList, VerifyOptions, anchor_and_check};
 use crate::{ListAnchors, TrustError};
 
@@ -101,7 +103,8 @@ pub fn verify_lote(
         signer,
         references: Vec::new(),
     };
-    anchor_and_check(list, info, anchors, now, options)
+    let content_sha256 = sha2::Sha256::digest(text.as_bytes()).into();
+    anchor_and_check(list, info, content_sha256, anchors, now, options)
 }
 
 fn verify_jws_signature(

@@ -478,6 +478,12 @@ impl TrustDecision {
         &self.leaf
     }
 
+    /// The authorised university the JPlist names for the leaf (rules with
+    /// `authorised_university`), as the explanation quotes it.
+    pub fn authorised_university(&self) -> Option<&str> {
+        self.university.as_deref()
+    }
+
     /// Human-readable explanation in English, with Japanese labels.
     pub fn explain(&self) -> String {
         let mut s = format!(
@@ -565,17 +571,79 @@ impl TrustDecision {
 /// Evaluates a credential's signing chain (`x5c`, DER, leaf first) at its signing time `at`
 /// against verified, anchored lists and the policy. Fails closed with the most specific reason:
 /// the chain, the service status at `at`, an unmet rule, or no rule at all.
+///
+/// [`validate_chain`] followed by [`decide`]; a verifier that caches the first (per chain
+/// bytes and list snapshot) calls the two itself.
 pub fn evaluate(
     x5c: &[Vec<u8>],
     lists: &[VerifiedTrustedList],
     policy: &RecognitionPolicy,
     at: UnixTime,
 ) -> Result<TrustDecision, TrustError> {
-    let usable: Vec<(&VerifiedTrustedList, Scheme)> = lists
+    let validation = validate_chain(x5c, lists, at)?;
+    decide(&validation, lists, policy, at)
+}
+
+/// The expensive part of [`evaluate`]: the X.509 path from the `x5c` chain to a service
+/// certificate of the lists (rustls-webpki: signatures, constraints, validity at `at`) and
+/// the certificate content the policy reads. Only [`validate_chain`] builds one.
+///
+/// Why it can be reused at another time: rustls-webpki reads the time in exactly one place,
+/// the `notBefore <= time <= notAfter` check of each certificate of the chain (trust anchors
+/// carry no validity there, and no revocation options are given). Between two consecutive
+/// `notBefore`/`notAfter` boundaries of the chain's certificates every one of those checks
+/// has the same outcome, so path building runs identically and returns the same path and
+/// anchor. [`ChainValidation::holds_at`] is that window; outside it the chain must be
+/// validated again. The service history (status at the time) is not part of it: [`decide`]
+/// reads it on every call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainValidation {
+    anchor: Vec<u8>,
+    leaf: CertificateInfo,
+    chain_subjects: Vec<String>,
+    snapshot: [u8; 32],
+    stable_from: UnixTime,
+    stable_until: UnixTime,
+}
+
+impl ChainValidation {
+    /// Whether validating the same chain against the same lists at `at` gives this result.
+    pub fn holds_at(&self, at: UnixTime) -> bool {
+        self.stable_from <= at && at <= self.stable_until
+    }
+
+    /// The window (inclusive) in which [`ChainValidation::holds_at`] is true.
+    pub fn stable_window(&self) -> (UnixTime, UnixTime) {
+        (self.stable_from, self.stable_until)
+    }
+
+    /// The [`crate::snapshot_fingerprint`] of the lists the chain was validated against.
+    pub fn snapshot(&self) -> [u8; 32] {
+        self.snapshot
+    }
+
+    /// The leaf certificate's policy-relevant content.
+    pub fn leaf(&self) -> &CertificateInfo {
+        &self.leaf
+    }
+}
+
+fn usable_lists(lists: &[VerifiedTrustedList]) -> Vec<(&VerifiedTrustedList, Scheme)> {
+    lists
         .iter()
         .filter(|l| l.anchoring().is_anchored())
         .filter_map(|l| Scheme::of(l.list()).map(|s| (l, s)))
-        .collect();
+        .collect()
+}
+
+/// Validates `x5c` at `at` against the service certificates of the anchored lists. See
+/// [`ChainValidation`] for what the result proves and for how long.
+pub fn validate_chain(
+    x5c: &[Vec<u8>],
+    lists: &[VerifiedTrustedList],
+    at: UnixTime,
+) -> Result<ChainValidation, TrustError> {
+    let usable = usable_lists(lists);
     if usable.is_empty() {
         return Err(TrustError::NoUsableList);
     }
@@ -605,7 +673,66 @@ pub fn evaluate(
         "{} (trust anchor: service certificate of the list)",
         inspect_certificate(anchor).map_or_else(|_| "(unparsed)".to_owned(), |i| i.subject)
     ));
+    let (stable_from, stable_until) = stable_window(x5c, at);
+    Ok(ChainValidation {
+        anchor: anchor.to_vec(),
+        leaf,
+        chain_subjects,
+        snapshot: crate::snapshot_fingerprint(lists),
+        stable_from,
+        stable_until,
+    })
+}
 
+/// The widest window around `at` in which no certificate of `x5c` changes between valid and
+/// not valid (see [`ChainValidation`]); just `at` if a validity cannot be read.
+fn stable_window(x5c: &[Vec<u8>], at: UnixTime) -> (UnixTime, UnixTime) {
+    let (mut from, mut until) = (i64::MIN, i64::MAX);
+    let t = at.seconds();
+    for der in x5c {
+        let Some((not_before, not_after)) = crate::verify::validity_of(der) else {
+            return (at, at);
+        };
+        // Valid on [not_before, not_after]: the outcome changes at not_before and after
+        // not_after.
+        if not_before <= t {
+            from = from.max(not_before);
+        } else {
+            until = until.min(not_before.saturating_sub(1));
+        }
+        if not_after >= t {
+            until = until.min(not_after);
+        } else {
+            from = from.max(not_after.saturating_add(1));
+        }
+    }
+    (UnixTime(from), UnixTime(until))
+}
+
+/// The part of [`evaluate`] that reads the time-dependent content of the lists: the service
+/// whose certificate anchored the chain, its status at `at`, the policy's rules. Runs on every
+/// evaluation, cached chain or not. Fails closed when `validation` does not hold at `at` or
+/// was made against other lists.
+pub fn decide(
+    validation: &ChainValidation,
+    lists: &[VerifiedTrustedList],
+    policy: &RecognitionPolicy,
+    at: UnixTime,
+) -> Result<TrustDecision, TrustError> {
+    if !validation.holds_at(at) {
+        return Err(TrustError::ChainInvalid(format!(
+            "the chain was validated for {} to {}, not {at}",
+            validation.stable_from, validation.stable_until
+        )));
+    }
+    if validation.snapshot != crate::snapshot_fingerprint(lists) {
+        return Err(TrustError::ChainInvalid(
+            "the chain was validated against other trusted lists".into(),
+        ));
+    }
+    let usable = usable_lists(lists);
+    let anchor = validation.anchor.as_slice();
+    let leaf = &validation.leaf;
     let mut not_granted = None;
     let mut unmet = None;
     let mut no_rule = None;
@@ -661,7 +788,7 @@ pub fn evaluate(
                     });
                     continue;
                 }
-                match check_rule(rule, state, &leaf, &usable, at) {
+                match check_rule(rule, state, leaf, &usable, at) {
                     Ok(university) => {
                         return Ok(TrustDecision {
                             class: rule.class,
@@ -672,8 +799,8 @@ pub fn evaluate(
                             verifier_scheme: policy.verifier_scheme,
                             issuer_scheme: *scheme,
                             at,
-                            chain: chain_subjects,
-                            leaf,
+                            chain: validation.chain_subjects.clone(),
+                            leaf: leaf.clone(),
                             list: l.describe(),
                             list_territory: l.territory().to_owned(),
                             list_sequence_number: l.sequence_number(),

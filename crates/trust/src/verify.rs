@@ -1,6 +1,7 @@
 //! `verify_list`: parse, check the signature, anchor the signer, check freshness.
 
 use kakehashi_core::UnixTime;
+use sha2::Digest as _;
 use x509_cert::certificate::{CertificateInner, Raw};
 use x509_cert::der::Decode as _;
 
@@ -101,6 +102,7 @@ pub struct VerifiedTrustedList {
     signature: SignatureInfo,
     anchoring: Anchoring,
     verified_at: UnixTime,
+    content_sha256: [u8; 32],
 }
 
 impl VerifiedTrustedList {
@@ -127,6 +129,12 @@ impl VerifiedTrustedList {
     /// The time the freshness check used.
     pub fn verified_at(&self) -> UnixTime {
         self.verified_at
+    }
+
+    /// SHA-256 of the signed document as verified: identifies this list's content, so caches
+    /// of decisions taken against it can tell a reloaded, changed list from the same one.
+    pub fn content_sha256(&self) -> [u8; 32] {
+        self.content_sha256
     }
 
     /// `SchemeTerritory`.
@@ -190,7 +198,8 @@ pub fn verify_list_with(
     // The signature first: nothing of an unsigned or altered document is interpreted.
     let signature = verify_enveloped(text, &doc, limits)?;
     let list = list_from_document(&doc, limits)?;
-    anchor_and_check(list, signature, anchors, now, options)
+    let content_sha256 = sha2::Sha256::digest(text.as_bytes()).into();
+    anchor_and_check(list, signature, content_sha256, anchors, now, options)
 }
 
 /// The checks after the signature, shared by XML lists and LoTEs: signer validity at
@@ -198,6 +207,7 @@ pub fn verify_list_with(
 pub(crate) fn anchor_and_check(
     list: TrustedList,
     signature: SignatureInfo,
+    content_sha256: [u8; 32],
     anchors: ListAnchors<'_>,
     now: UnixTime,
     options: &VerifyOptions,
@@ -300,7 +310,16 @@ pub(crate) fn anchor_and_check(
         signature,
         anchoring,
         verified_at: now,
+        content_sha256,
     })
+}
+
+/// `(notBefore, notAfter)` in seconds, lenient DER profile; `None` if unreadable.
+pub(crate) fn validity_of(der: &[u8]) -> Option<(i64, i64)> {
+    let cert = CertificateInner::<Raw>::from_der(der).ok()?;
+    let validity = cert.tbs_certificate().validity();
+    let secs = |t: x509_cert::time::Time| i64::try_from(t.to_unix_duration().as_secs()).ok();
+    Some((secs(validity.not_before)?, secs(validity.not_after)?))
 }
 
 /// notBefore <= at <= notAfter for a certificate (lenient DER profile: real list signers).
@@ -320,4 +339,17 @@ pub(crate) fn check_validity_at(der: &[u8], at: UnixTime) -> Result<(), TrustErr
         )));
     }
     Ok(())
+}
+
+/// Identifies a loaded set of lists for caches of trust decisions: SHA-256 over each list's
+/// content digest and anchoring, in order. Two snapshots with the same fingerprint hold the
+/// same verified content, so a decision taken against one holds against the other; a reload
+/// that changed any list (a withdrawn service, a new sequence number) changes it.
+pub fn snapshot_fingerprint(lists: &[VerifiedTrustedList]) -> [u8; 32] {
+    let mut hash = sha2::Sha256::new();
+    for l in lists {
+        hash.update(l.content_sha256);
+        hash.update([u8::from(l.anchoring.is_anchored())]);
+    }
+    hash.finalize().into()
 }

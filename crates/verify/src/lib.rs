@@ -29,6 +29,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::as_conversions)]
 
+mod cache;
 mod error;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -56,7 +57,10 @@ use kakehashi_trust::{RecognitionPolicy, TrustDecision, VerifiedTrustedList};
 use kakehashi_vc_jose::{HolderBinding, KeyResolver, VcError};
 use serde_json::{Map, Value, json};
 
+pub use cache::{DEFAULT_CAPACITY, VerificationCache};
 pub use error::{Rejection, VerifyError};
+
+use crate::cache::{CachedStatus, VerifiedBitstring};
 
 /// The SD-JWT VC format identifier (OpenID4VP 1.0 appendix B.3).
 pub const FORMAT_SD_JWT_VC: &str = "dc+sd-jwt";
@@ -122,6 +126,9 @@ pub struct VerifierContext<'a> {
     /// organizationIdentifiers (`VATBE-…`) of EU universities the verifier recognises: EU
     /// trusted lists name QTSPs, not universities. `None`: no register is loaded.
     pub eu_university_register: Option<&'a [String]>,
+    /// Memoised status lists and chain validations shared across presentations (`None`: every
+    /// check from scratch). Gives exactly the verdicts of `None`; see [`VerificationCache`].
+    pub cache: Option<&'a VerificationCache>,
 }
 
 impl std::fmt::Debug for VerifierContext<'_> {
@@ -258,14 +265,15 @@ pub fn verify_presentation(
     ctx: &VerifierContext<'_>,
 ) -> Result<Verdict, Rejection> {
     check_size(presented.presentation)?;
-    let checked = match presented.format {
+    let mut checked = match presented.format {
         FORMAT_SD_JWT_VC => check_sd_jwt_vc(presented.presentation, ctx)?,
         FORMAT_JWT_VC_JSON => check_vp_jwt(presented.presentation, ctx)?,
         other => {
             return Err(VerifyError::UnsupportedFormat(other.chars().take(40).collect()).into());
         }
     };
-    let diploma = checked.diploma.clone().map_err(VerifyError::Academic)?;
+    let diploma = std::mem::replace(&mut checked.diploma, Err(String::new()))
+        .map_err(VerifyError::Academic)?;
     let academic = map_qualification(&diploma, ctx.reader, ctx.overrides)
         .map_err(|e| VerifyError::Academic(e.to_string()))?;
 
@@ -296,11 +304,19 @@ pub fn verify_presentation(
         },
         disclosed: checked.disclosed_paths.clone(),
     };
+    // The decision's JSON (with its explanation) is built once, for the finding and the verdict.
+    let mut trust_json = trust.as_ref().ok().map(TrustDecision::to_json);
     let trust_finding = match &trust {
         Ok(d) => TrustFinding {
             trusted: true,
             trust_class: Some(d.class().label().to_owned()),
-            explanation: d.explain().lines().map(str::to_owned).collect(),
+            explanation: trust_json
+                .as_ref()
+                .and_then(|j| j["explanation"].as_str())
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_owned)
+                .collect(),
         },
         Err(e) => TrustFinding {
             trusted: false,
@@ -347,7 +363,7 @@ pub fn verify_presentation(
                     issuer: checked.issuer,
                     issued_at: checked.issued_at,
                     holder_key: checked.holder_key,
-                    trust: decision.to_json(),
+                    trust: trust_json.take().unwrap_or_else(|| decision.to_json()),
                     report,
                 });
             }
@@ -367,6 +383,8 @@ struct Checked {
     issuer: Option<String>,
     issued_at: UnixTime,
     issuer_key: PublicJwk,
+    /// `issuer_key` is the key of `chain[0]` (taken from the `x5c` leaf).
+    key_from_leaf: bool,
     holder_key: PublicJwk,
     chain: Vec<Vec<u8>>,
     status: StatusRefs,
@@ -458,6 +476,8 @@ fn check_sd_jwt_vc(text: &str, ctx: &VerifierContext<'_>) -> Result<Checked, Ver
         issuer: verified.issuer().map(str::to_owned),
         issued_at,
         issuer_key: verified.sd_jwt().issuer_key().clone(),
+        // `IssuerKey::X5c`: the library took the key from the `x5c` leaf.
+        key_from_leaf: true,
         holder_key: binding.holder_key.clone(),
         chain: verified.untrusted_x5c().to_vec(),
         status,
@@ -602,6 +622,10 @@ fn check_vp_jwt(text: &str, ctx: &VerifierContext<'_>) -> Result<Checked, Verify
         issuer: Some(credential.credential().issuer().to_owned()),
         issued_at,
         issuer_key: credential.key().clone(),
+        key_from_leaf: matches!(
+            credential.key_source(),
+            kakehashi_vc_jose::KeySource::X5cLeaf
+        ),
         holder_key: holder,
         chain: credential.certificate_chain().to_vec(),
         status,
@@ -659,14 +683,36 @@ fn check_status(
             let token = std::str::from_utf8(bytes).map_err(|e| list_error(e.to_string()))?;
             let mut options = kakehashi_status_list::VerifyOptions::at(ctx.now);
             options.skew_seconds = ctx.skew_seconds;
-            let key = status_list_key(token.trim(), checked, ctx).map_err(list_error)?;
-            let list = kakehashi_status_list::verify_status_list_token(
-                token.trim(),
-                ctx.provider,
-                &key,
-                &url,
-                &options,
-            )
+            let token = token.trim();
+            let key = status_list_key(token, checked, ctx).map_err(list_error)?;
+            let verify = || {
+                kakehashi_status_list::verify_status_list_token(
+                    token,
+                    ctx.provider,
+                    &key,
+                    &url,
+                    &options,
+                )
+                .map(std::sync::Arc::new)
+            };
+            let list = match ctx.cache {
+                None => verify(),
+                Some(cache) => {
+                    let cache_key = VerificationCache::status_key(ctx.provider, token, &key, &url);
+                    match cache.status(&cache_key) {
+                        // Verified and inflated before: only the time rules run again.
+                        Some(CachedStatus::Token(list)) => {
+                            list.check_times_at(&options).map(|()| list)
+                        }
+                        _ => verify().inspect(|list| {
+                            cache.insert_status(
+                                cache_key,
+                                CachedStatus::Token(std::sync::Arc::clone(list)),
+                            );
+                        }),
+                    }
+                }
+            }
             .map_err(|e| list_error(e.to_string()))?;
             match list
                 .status(reference, ctx.now)
@@ -694,20 +740,29 @@ fn check_status(
                 };
                 let token = std::str::from_utf8(bytes).map_err(|e| list_error(e.to_string()))?;
                 let key = status_list_key(token.trim(), checked, ctx).map_err(list_error)?;
-                let options = kakehashi_vc_jose::VerifyOptions::at(ctx.now)
-                    .with_skew(ctx.skew_seconds)
-                    .with_key(&key);
-                let vc = kakehashi_vc_jose::verify_vc_jwt(token, ctx.provider, &options)
-                    .map_err(|e| list_error(e.to_string()))?;
-                let credential =
-                    BitstringStatusListCredential::from_json(&vc.credential().to_value())
-                        .map_err(|e| list_error(e.to_string()))?;
-                let decoded = DecodedBitstringStatusList::new(
-                    credential,
-                    ctx.now,
-                    BitstringOptions::default(),
-                )
-                .map_err(|e| list_error(e.to_string()))?;
+                let verified = match ctx.cache {
+                    None => verify_bitstring(token, &key, ctx).map_err(list_error)?,
+                    Some(cache) => {
+                        let cache_key =
+                            VerificationCache::status_key(ctx.provider, token.trim(), &key, &url);
+                        match cache.status(&cache_key) {
+                            Some(CachedStatus::Bitstring(v)) => {
+                                v.check_times_at(ctx.now, ctx.skew_seconds)
+                                    .map_err(|e| list_error(e.to_string()))?;
+                                v
+                            }
+                            _ => {
+                                let v = verify_bitstring(token, &key, ctx).map_err(list_error)?;
+                                cache.insert_status(
+                                    cache_key,
+                                    CachedStatus::Bitstring(std::sync::Arc::clone(&v)),
+                                );
+                                v
+                            }
+                        }
+                    }
+                };
+                let decoded = &verified.decoded;
                 let status = decoded
                     .status(entry, ctx.now)
                     .map_err(|e| list_error(e.to_string()))?;
@@ -728,6 +783,34 @@ fn check_status(
             Ok("valid".into())
         }
     }
+}
+
+/// Verifies a Bitstring Status List credential (signature with `key`, time claims, data
+/// model) and expands its list: the work a [`VerificationCache`] memoises.
+fn verify_bitstring(
+    token: &str,
+    key: &PublicJwk,
+    ctx: &VerifierContext<'_>,
+) -> Result<std::sync::Arc<VerifiedBitstring>, String> {
+    let options = kakehashi_vc_jose::VerifyOptions::at(ctx.now)
+        .with_skew(ctx.skew_seconds)
+        .with_key(key);
+    let vc = kakehashi_vc_jose::verify_vc_jwt(token, ctx.provider, &options)
+        .map_err(|e| e.to_string())?;
+    let view = vc.credential();
+    let claim = |name: &str| view.document().get(name).cloned();
+    let credential =
+        BitstringStatusListCredential::from_json(&view.to_value()).map_err(|e| e.to_string())?;
+    let decoded = DecodedBitstringStatusList::new(credential, ctx.now, BitstringOptions::default())
+        .map_err(|e| e.to_string())?;
+    Ok(std::sync::Arc::new(VerifiedBitstring {
+        iat: claim("iat"),
+        exp: claim("exp"),
+        nbf: claim("nbf"),
+        valid_from: view.valid_from(),
+        valid_until: view.valid_until(),
+        decoded,
+    }))
 }
 
 /// The key a status list is checked with. Normally the credential's own key; when the list
@@ -757,6 +840,11 @@ fn status_list_key(
         Ok(chain) if !chain.is_empty() => chain,
         _ => return Ok(checked.issuer_key.clone()),
     };
+    // The same leaf certificate as the credential's, whose key is the credential's key: the
+    // comparison below would find the same thumbprint, without parsing the certificate again.
+    if checked.key_from_leaf && checked.chain.first() == chain.first() {
+        return Ok(checked.issuer_key.clone());
+    }
     let leaf_key = PublicJwk::from_certificate_der(&chain[0])
         .map_err(|e| format!("status list x5c leaf: {e}"))?;
     let thumbprint =
@@ -764,10 +852,9 @@ fn status_list_key(
     if thumbprint(&leaf_key) == thumbprint(&checked.issuer_key) {
         return Ok(checked.issuer_key.clone());
     }
-    let decision = kakehashi_trust::evaluate(&chain, ctx.trusted_lists, ctx.policy, ctx.now)
-        .map_err(|e| {
-            format!("the status list is signed by another key whose chain is not trusted: {e}")
-        })?;
+    let decision = evaluate_trust(&chain, ctx, ctx.now).map_err(|e| {
+        format!("the status list is signed by another key whose chain is not trusted: {e}")
+    })?;
     let list_org = decision
         .leaf()
         .organization_identifier
@@ -804,13 +891,27 @@ fn check_trust(checked: &Checked, ctx: &VerifierContext<'_>) -> Result<TrustDeci
     if checked.chain.is_empty() {
         return Err(VerifyError::NoCertificateChain);
     }
-    kakehashi_trust::evaluate(
-        &checked.chain,
-        ctx.trusted_lists,
-        ctx.policy,
-        checked.issued_at,
-    )
-    .map_err(|e| VerifyError::Untrusted(e.to_string()))
+    evaluate_trust(&checked.chain, ctx, checked.issued_at)
+        .map_err(|e| VerifyError::Untrusted(e.to_string()))
+}
+
+/// [`kakehashi_trust::evaluate`], with the chain validation memoised when a cache is given:
+/// the validation is reused only against the same lists and inside the window of certificate
+/// validity it was made in, and the service status at `at` and the policy are evaluated anew.
+fn evaluate_trust(
+    chain: &[Vec<u8>],
+    ctx: &VerifierContext<'_>,
+    at: UnixTime,
+) -> Result<TrustDecision, kakehashi_trust::TrustError> {
+    match ctx.cache {
+        None => kakehashi_trust::evaluate(chain, ctx.trusted_lists, ctx.policy, at),
+        Some(cache) => {
+            let snapshot = kakehashi_trust::snapshot_fingerprint(ctx.trusted_lists);
+            let validation =
+                cache.validate_chain(ctx.provider, chain, ctx.trusted_lists, snapshot, at)?;
+            kakehashi_trust::decide(&validation, ctx.trusted_lists, ctx.policy, at)
+        }
+    }
 }
 
 fn check_authorisation(
@@ -843,7 +944,7 @@ fn check_authorisation(
             format!("the seal belongs to {org}, the diploma names {expected} as awarding body"),
         );
     }
-    if let Some(university) = decision.to_json()["authorised_university"].as_str() {
+    if let Some(university) = decision.authorised_university() {
         return Ok(AuthorisationFinding {
             authorised: true,
             register: "JPlist authorised universities".into(),

@@ -52,6 +52,7 @@ impl World {
             overrides: None,
             type_metadata: None,
             eu_university_register: Some(&self.register),
+            cache: None,
         }
     }
 
