@@ -12,7 +12,7 @@ use kakehashi_storage::{
     AccessToken, AuditEntry, AuthorizationCode, CredentialOffer, DeferredState,
     DeferredTransaction, EncryptedKey, Graduate, HolderAccount, HolderAccountStore, HolderKey,
     ImportJob, IssuedCredential, IssuerStore, KeyStore, Notification, NotificationEvent,
-    PortalSession, PortalStore, PresentationRecord, PublishedStatusList,
+    PendingInteraction, PortalSession, PortalStore, PresentationRecord, PublishedStatusList,
     PushedAuthorizationRequest, RegistrarUser, SessionStatus, SigningKey, StatusList,
     StatusReference, StatusStore, StorageError, StoredCredential, VerifierSession, VerifierStore,
     WalletStore, check_status_list_shape, codec,
@@ -1593,6 +1593,77 @@ impl WalletStore for Backend {
             })
         })
         .collect()
+    }
+
+    async fn insert_pending_interaction(
+        &self,
+        pending: &PendingInteraction,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO wallet_pending (id, kind, holder, kek_id, algorithm, ciphertext, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&pending.id)
+        .bind(&pending.kind)
+        .bind(&pending.holder)
+        .bind(&pending.sealed.kek_id)
+        .bind(&pending.sealed.algorithm)
+        .bind(&pending.sealed.ciphertext)
+        .bind(pending.created_at.seconds())
+        .bind(pending.expires_at.seconds())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_error("pending wallet interaction", e))?;
+        Ok(())
+    }
+
+    async fn take_pending_interaction(
+        &self,
+        kind: &str,
+        id: &str,
+        holder: &str,
+        now: UnixTime,
+    ) -> Result<PendingInteraction, StorageError> {
+        let what = "pending wallet interaction";
+        // One DELETE … RETURNING: of two racing takers exactly one gets the row.
+        let row = sqlx::query(
+            "DELETE FROM wallet_pending WHERE id = $1 AND kind = $2 AND holder = $3 \
+             RETURNING id, kind, holder, kek_id, algorithm, ciphertext, created_at, expires_at",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(holder)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error(what, e))?
+        .ok_or(StorageError::NotFound { what })?;
+        let pending = PendingInteraction {
+            id: col(&row, "id")?,
+            kind: col(&row, "kind")?,
+            holder: col(&row, "holder")?,
+            sealed: EncryptedKey {
+                kek_id: col(&row, "kek_id")?,
+                algorithm: col(&row, "algorithm")?,
+                ciphertext: col(&row, "ciphertext")?,
+            },
+            created_at: time(&row, "created_at")?,
+            expires_at: time(&row, "expires_at")?,
+        };
+        if pending.expires_at <= now {
+            return Err(StorageError::Expired { what });
+        }
+        Ok(pending)
+    }
+
+    async fn purge_expired_pending_interactions(&self, now: UnixTime) -> Result<u64, StorageError> {
+        Ok(
+            sqlx::query("DELETE FROM wallet_pending WHERE expires_at <= $1")
+                .bind(now.seconds())
+                .execute(&self.pool)
+                .await
+                .map_err(|e| db_error("pending wallet interaction", e))?
+                .rows_affected(),
+        )
     }
 }
 

@@ -46,7 +46,9 @@ pub use keys::{EncryptedKey, KeyStore, SigningKey};
 pub use portal::{AuditEntry, Graduate, ImportJob, PortalSession, PortalStore, RegistrarUser};
 pub use status::{PublishedStatusList, StatusList, StatusStore, check_status_list_shape};
 pub use verifier::{SessionStatus, VerifierSession, VerifierStore};
-pub use wallet::{HolderKey, PresentationRecord, StoredCredential, WalletStore};
+pub use wallet::{
+    HolderKey, PendingInteraction, PresentationRecord, StoredCredential, WalletStore,
+};
 
 /// Everything a Kakehashi node needs from storage. Implemented automatically for any type that
 /// implements all the store traits.

@@ -13,9 +13,9 @@ use serde_json::json;
 use crate::{
     AccessToken, AuditEntry, AuthorizationCode, CredentialOffer, DeferredState,
     DeferredTransaction, EncryptedKey, Graduate, HolderAccount, HolderKey, ImportJob,
-    IssuedCredential, NotificationEvent, PortalSession, PresentationRecord, PublishedStatusList,
-    PushedAuthorizationRequest, RegistrarUser, SessionStatus, SigningKey, StatusList,
-    StatusReference, StorageError, Store, StoredCredential, VerifierSession,
+    IssuedCredential, NotificationEvent, PendingInteraction, PortalSession, PresentationRecord,
+    PublishedStatusList, PushedAuthorizationRequest, RegistrarUser, SessionStatus, SigningKey,
+    StatusList, StatusReference, StorageError, Store, StoredCredential, VerifierSession,
 };
 
 /// The fixed "now" of the stories: 2027-01-15T08:00:00Z.
@@ -40,6 +40,8 @@ pub async fn run_all<S: Store>(store: &S) {
     verifier_session_flow(store).await;
     verifier_response_race(store).await;
     wallet(store).await;
+    pending_interactions(store).await;
+    pending_interaction_race(store).await;
     portal_users_and_sessions(store).await;
     holder_accounts_and_sessions(store).await;
     graduates(store).await;
@@ -994,6 +996,115 @@ pub async fn wallet<S: Store>(store: &S) {
     let ids: Vec<_> = history.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids, ["p-2", "p-1"]);
     assert_eq!(history[0].credential_ids, ["wc-1"]);
+}
+
+fn pending(id: &str, kind: &str, holder: &str, ttl: i64) -> PendingInteraction {
+    PendingInteraction {
+        id: id.into(),
+        kind: kind.into(),
+        holder: holder.into(),
+        sealed: encrypted(id),
+        created_at: T0,
+        expires_at: T0.saturating_add(ttl),
+    }
+}
+
+/// Pending wallet interactions: taken once, only as their kind, only by their holder, never
+/// after their expiry; purged when expired.
+pub async fn pending_interactions<S: Store>(store: &S) {
+    let consent = pending("pi-consent", "consent", "holder-a/", 300);
+    store.insert_pending_interaction(&consent).await.unwrap();
+    assert_err(store.insert_pending_interaction(&consent).await, |e| {
+        matches!(e, StorageError::Conflict { .. })
+    });
+    // Another holder, another kind: not found, and the interaction stays.
+    for (kind, holder) in [("consent", "holder-b/"), ("authorization", "holder-a/")] {
+        assert_err(
+            store
+                .take_pending_interaction(kind, "pi-consent", holder, T0)
+                .await,
+            |e| matches!(e, StorageError::NotFound { .. }),
+        );
+    }
+    assert_eq!(
+        store
+            .take_pending_interaction("consent", "pi-consent", "holder-a/", T0.saturating_add(299))
+            .await
+            .unwrap(),
+        consent
+    );
+    // Once only.
+    assert_err(
+        store
+            .take_pending_interaction("consent", "pi-consent", "holder-a/", T0)
+            .await,
+        |e| matches!(e, StorageError::NotFound { .. }),
+    );
+    // Expired: refused, and gone.
+    store
+        .insert_pending_interaction(&pending("pi-late", "authorization", "holder-a/", 60))
+        .await
+        .unwrap();
+    assert_err(
+        store
+            .take_pending_interaction(
+                "authorization",
+                "pi-late",
+                "holder-a/",
+                T0.saturating_add(60),
+            )
+            .await,
+        |e| matches!(e, StorageError::Expired { .. }),
+    );
+    assert_err(
+        store
+            .take_pending_interaction("authorization", "pi-late", "holder-a/", T0)
+            .await,
+        |e| matches!(e, StorageError::NotFound { .. }),
+    );
+    // Purge: only the expired ones.
+    for (id, ttl) in [("pi-old", 10), ("pi-live", 1000)] {
+        store
+            .insert_pending_interaction(&pending(id, "consent", "holder-a/", ttl))
+            .await
+            .unwrap();
+    }
+    assert!(
+        store
+            .purge_expired_pending_interactions(T0.saturating_add(10))
+            .await
+            .unwrap()
+            >= 1
+    );
+    assert_err(
+        store
+            .take_pending_interaction("consent", "pi-old", "holder-a/", T0)
+            .await,
+        |e| matches!(e, StorageError::NotFound { .. }),
+    );
+    assert!(
+        store
+            .take_pending_interaction("consent", "pi-live", "holder-a/", T0)
+            .await
+            .is_ok()
+    );
+}
+
+/// Two nodes answering the same consent at once: exactly one takes it.
+pub async fn pending_interaction_race<S: Store>(store: &S) {
+    store
+        .insert_pending_interaction(&pending("pi-race", "consent", "holder-r/", 300))
+        .await
+        .unwrap();
+    let take = || store.take_pending_interaction("consent", "pi-race", "holder-r/", T0);
+    let (a, b, c) = tokio::join!(take(), take(), take());
+    let won = [&a, &b, &c].iter().filter(|r| r.is_ok()).count();
+    assert_eq!(won, 1, "{a:?} {b:?} {c:?}");
+    for r in [a, b, c] {
+        if let Err(e) = r {
+            assert!(matches!(e, StorageError::NotFound { .. }), "{e:?}");
+        }
+    }
 }
 
 /// Registrar users and sessions.

@@ -55,6 +55,26 @@ pub struct PresentationRecord {
     pub presented_at: UnixTime,
 }
 
+/// A wallet interaction waiting for the holder between two requests (a consent to answer, an
+/// authorization-code flow to finish). Kept in the shared store, not in a node's memory, so a
+/// request answered by another node behind the same load balancer finds it; sealed by the
+/// caller because it can hold a PKCE verifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingInteraction {
+    /// Random id. Primary key.
+    pub id: String,
+    /// What it is (`consent`, `authorization`): taken only as that kind.
+    pub kind: String,
+    /// The holder it belongs to (the wallet's holder prefix): taken only by that holder.
+    pub holder: String,
+    /// The serialized interaction, sealed by the caller.
+    pub sealed: EncryptedKey,
+    /// When it was parked.
+    pub created_at: UnixTime,
+    /// After this it can no longer be taken.
+    pub expires_at: UnixTime,
+}
+
 /// Wallet state.
 pub trait WalletStore: Send + Sync {
     /// Stores a holder key. `Conflict` if the id exists.
@@ -99,4 +119,27 @@ pub trait WalletStore: Send + Sync {
     fn presentations(
         &self,
     ) -> impl Future<Output = Result<Vec<PresentationRecord>, StorageError>> + Send;
+
+    /// Parks an interaction. `Conflict` if the id exists.
+    fn insert_pending_interaction(
+        &self,
+        pending: &PendingInteraction,
+    ) -> impl Future<Output = Result<(), StorageError>> + Send;
+
+    /// Takes an interaction out, once: `NotFound` if there is none of this id, kind and
+    /// holder (or it was taken already), `Expired` at or after its expiry (it is removed
+    /// either way). Two racing takers: exactly one gets it.
+    fn take_pending_interaction(
+        &self,
+        kind: &str,
+        id: &str,
+        holder: &str,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<PendingInteraction, StorageError>> + Send;
+
+    /// Deletes interactions that expired at or before `now`; returns how many.
+    fn purge_expired_pending_interactions(
+        &self,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<u64, StorageError>> + Send;
 }

@@ -16,11 +16,8 @@
 //! Who the holder is comes from the [`HolderId`] request extension: the sign-in layer (the web
 //! portal's session middleware) inserts it after authenticating the session; without it every
 //! route answers 401. Record ids contain `/`, so they travel percent-encoded in paths.
-//! Pending consents and authorization code flows are held in memory per node for
-//! `consent_lifetime_seconds` (both are serde values, ready for a shared store).
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+//! Pending consents and authorization code flows are parked in the shared store, sealed, for
+//! `consent_lifetime_seconds` (`Wallet::park_consent`): any node can take the answer.
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
@@ -32,37 +29,18 @@ use kakehashi_storage::{PresentationRecord, Store, StoredCredential};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use kakehashi_core::UnixTime;
+use crate::{Choice, ConsentRequest, HolderId, WalletContext, WalletError};
 
-use crate::{
-    Choice, ConsentRequest, HolderId, PendingAuthorization, WalletContext, WalletError,
-    random_token,
-};
-
-/// Router state: the shared wallet context and the pending consents.
+/// Router state: the shared wallet context (pending interactions live in its store).
 #[derive(Debug, Clone)]
 pub struct ApiState<S> {
     context: WalletContext<S>,
-    consents: Arc<Mutex<HashMap<String, (HolderId, ConsentRequest)>>>,
-    authorizations: Arc<Mutex<HashMap<String, PendingFlow>>>,
-}
-
-/// An authorization code flow waiting for the user's return.
-#[derive(Debug, Clone)]
-struct PendingFlow {
-    holder: HolderId,
-    started_at: UnixTime,
-    pending: PendingAuthorization,
 }
 
 impl<S> ApiState<S> {
     /// State around a wallet context.
     pub fn new(context: WalletContext<S>) -> Self {
-        Self {
-            context,
-            consents: Arc::new(Mutex::new(HashMap::new())),
-            authorizations: Arc::new(Mutex::new(HashMap::new())),
-        }
+        Self { context }
     }
 }
 
@@ -243,27 +221,12 @@ async fn authorize<S: Store + Clone + 'static>(
     holder: HolderId,
     Json(body): Json<AuthorizeBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let pending = state
-        .context
-        .wallet(holder.clone())
-        .begin_authorization(&body.offer_uri)
-        .await?;
-    let id = random_token(16)?;
-    let url = pending.authorization_url.clone();
-    let lifetime = state.context.config.consent_lifetime_seconds;
-    let now = state.context.clock.now();
-    if let Ok(mut map) = state.authorizations.lock() {
-        map.retain(|_, f| now.seconds().saturating_sub(f.started_at.seconds()) <= lifetime);
-        map.insert(
-            id.clone(),
-            PendingFlow {
-                holder,
-                started_at: now,
-                pending,
-            },
-        );
-    }
-    Ok(Json(json!({"id": id, "authorization_url": url})))
+    let wallet = state.context.wallet(holder);
+    let pending = wallet.begin_authorization(&body.offer_uri).await?;
+    let id = wallet.park_authorization(&pending).await?;
+    Ok(Json(
+        json!({"id": id, "authorization_url": pending.authorization_url}),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -278,20 +241,9 @@ async fn finish_authorization<S: Store + Clone + 'static>(
     Path(id): Path<String>,
     Json(body): Json<FinishBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let taken = state
-        .authorizations
-        .lock()
-        .ok()
-        .and_then(|mut m| match m.get(&id) {
-            Some(f) if f.holder == holder => m.remove(&id),
-            _ => None,
-        });
-    let pending = taken
-        .ok_or_else(|| WalletError::NotFound(format!("authorization {id}")))?
-        .pending;
-    let got = state
-        .context
-        .wallet(holder)
+    let wallet = state.context.wallet(holder);
+    let pending = wallet.take_authorization(&id).await?;
+    let got = wallet
         .finish_authorization(pending, &body.code, &body.state)
         .await?;
     Ok(Json(Value::Array(got.iter().map(summary).collect())))
@@ -307,17 +259,9 @@ async fn prepare<S: Store + Clone + 'static>(
     holder: HolderId,
     Json(body): Json<PrepareBody>,
 ) -> Result<Json<ConsentRequest>, ApiError> {
-    let consent = state
-        .context
-        .wallet(holder.clone())
-        .prepare_presentation(&body.request_uri)
-        .await?;
-    let lifetime = state.context.config.consent_lifetime_seconds;
-    let now = state.context.clock.now();
-    if let Ok(mut map) = state.consents.lock() {
-        map.retain(|_, (_, c)| now.seconds().saturating_sub(c.prepared_at.seconds()) <= lifetime);
-        map.insert(consent.id.clone(), (holder, consent.clone()));
-    }
+    let wallet = state.context.wallet(holder);
+    let consent = wallet.prepare_presentation(&body.request_uri).await?;
+    wallet.park_consent(&consent).await?;
     Ok(Json(consent))
 }
 
@@ -343,21 +287,10 @@ async fn decide<S: Store + Clone + 'static>(
     Path(id): Path<String>,
     choice: Choice,
 ) -> Result<Json<Value>, ApiError> {
-    // Taken out of the map: a consent is used once.
-    let taken = state
-        .consents
-        .lock()
-        .ok()
-        .and_then(|mut m| match m.get(&id) {
-            Some((owner, _)) if *owner == holder => m.remove(&id),
-            _ => None,
-        });
-    let (_, consent) = taken.ok_or_else(|| WalletError::NotFound(format!("consent {id}")))?;
-    let outcome = state
-        .context
-        .wallet(holder)
-        .present(consent, choice)
-        .await?;
+    // Taken out of the store: a consent is answered once, on whichever node.
+    let wallet = state.context.wallet(holder);
+    let consent = wallet.take_consent(&id).await?;
+    let outcome = wallet.present(consent, choice).await?;
     Ok(Json(serde_json::to_value(outcome).unwrap_or(Value::Null)))
 }
 

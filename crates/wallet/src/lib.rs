@@ -27,6 +27,7 @@ pub mod api;
 mod display;
 pub mod http;
 mod issuance;
+mod pending;
 mod presentation;
 
 use std::sync::Arc;

@@ -39,7 +39,7 @@ async fn call(app: &Router, method: &str, uri: &str, body: Option<Value>) -> (St
 async fn web_wallet_api_story() {
     let pki = pki();
     let (_, context) = wallet(&pki).await;
-    let state = ApiState::new(context);
+    let state = ApiState::new(context.clone());
     let anonymous = router(state.clone());
     let app = router(state).layer(Extension(HolderId::new("hana").unwrap()));
 
@@ -120,7 +120,11 @@ async fn web_wallet_api_story() {
         call(&taro, "POST", &confirm, None).await.0,
         StatusCode::NOT_FOUND
     );
-    let (status, outcome) = call(&app, "POST", &confirm, None).await;
+    // The answer reaches another node over the same store (behind one load balancer): the
+    // consent was parked in the store, not in the first node's memory.
+    let other_node =
+        router(ApiState::new(context)).layer(Extension(HolderId::new("hana").unwrap()));
+    let (status, outcome) = call(&other_node, "POST", &confirm, None).await;
     assert_eq!(status, StatusCode::OK, "{outcome}");
     assert_eq!(outcome["presented"], true);
     assert!(matches!(

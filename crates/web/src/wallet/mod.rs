@@ -9,22 +9,21 @@
 //! per-session CSRF token) over the store's own holder account tables, so a student's session
 //! can never be read as a registrar's.
 //!
-//! Pending consents live in memory on this node for the wallet's `consent_lifetime_seconds`,
-//! as in `kakehashi_wallet::api` (they are serde values, ready for a shared store).
+//! Pending consents are parked in the shared store, sealed (`Wallet::park_consent`), for the
+//! wallet's `consent_lifetime_seconds`: the answer may reach any node.
 
 mod auth;
 mod credentials;
 mod present;
 pub(crate) mod view;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use kakehashi_storage::Store;
-use kakehashi_wallet::{ConsentRequest, HolderId, WalletContext};
+use kakehashi_wallet::WalletContext;
 
 pub use auth::HolderSignedIn;
 
@@ -59,15 +58,11 @@ impl WalletPortalConfig {
     }
 }
 
-/// A consent waiting for the student's answer.
-pub(crate) type PendingConsents = Arc<Mutex<HashMap<String, (HolderId, ConsentRequest)>>>;
-
 /// The portal's router state.
 pub struct WalletPages<S> {
     pub store: S,
     pub context: WalletContext<S>,
     pub config: Arc<WalletPortalConfig>,
-    pub(crate) consents: PendingConsents,
 }
 
 impl<S: Clone> Clone for WalletPages<S> {
@@ -76,7 +71,6 @@ impl<S: Clone> Clone for WalletPages<S> {
             store: self.store.clone(),
             context: self.context.clone(),
             config: self.config.clone(),
-            consents: self.consents.clone(),
         }
     }
 }
@@ -94,7 +88,6 @@ impl<S: Store + Clone + 'static> WalletPortal<S> {
                 store,
                 context,
                 config: Arc::new(config),
-                consents: Arc::new(Mutex::new(HashMap::new())),
             },
         }
     }

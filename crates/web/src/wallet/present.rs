@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use kakehashi_core::form;
 use kakehashi_storage::Store;
-use kakehashi_wallet::{Choice, ConsentRequest, HolderId, WalletError};
+use kakehashi_wallet::{Choice, WalletError};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -157,12 +157,14 @@ async fn prepare<S: Store + Clone + 'static>(
             return Ok(r);
         }
     };
-    let now = state.config.clock.now();
     let lifetime = state.config.consent_lifetime_seconds;
-    if let Ok(mut map) = state.consents.lock() {
-        map.retain(|_, (_, c)| now.seconds().saturating_sub(c.prepared_at.seconds()) <= lifetime);
-        map.insert(consent.id.clone(), (who.holder.clone(), consent.clone()));
-    }
+    // Parked in the shared store: the answer may reach another node.
+    state
+        .context
+        .wallet(who.holder.clone())
+        .park_consent(&consent)
+        .await
+        .map_err(internal)?;
     let cards = consent
         .items
         .iter()
@@ -233,22 +235,6 @@ struct OutcomePage {
     detail: Option<String>,
 }
 
-/// Takes a pending consent out (a consent is answered once), if it is this holder's.
-fn take_consent(
-    consents: &super::PendingConsents,
-    id: &str,
-    holder: &HolderId,
-) -> Option<ConsentRequest> {
-    consents
-        .lock()
-        .ok()
-        .and_then(|mut m| match m.get(id) {
-            Some((owner, _)) if owner == holder => m.remove(id),
-            _ => None,
-        })
-        .map(|(_, c)| c)
-}
-
 /// `POST /wallet/consents/{id}`: share or decline, once.
 pub async fn decide<S: Store + Clone + 'static>(
     State(state): State<WalletPages<S>>,
@@ -268,26 +254,31 @@ pub async fn decide<S: Store + Clone + 'static>(
         }
     };
     let tr = env.tr();
-    let Some(consent) = take_consent(&state.consents, &id, &who.holder) else {
-        let mut r = render(&OutcomePage {
-            chrome: chrome(&env, &who),
-            tr,
-            presented: false,
-            declined: false,
-            verifier_name: String::new(),
-            redirect_uri: None,
-            error: Some("wallet.error.consent_gone"),
-            detail: None,
-        });
-        *r.status_mut() = StatusCode::GONE;
-        return Ok(r);
+    // Taken out once (on whichever node prepared it); someone else's id finds nothing.
+    let wallet = state.context.wallet(who.holder.clone());
+    let consent = match wallet.take_consent(&id).await {
+        Ok(c) => c,
+        Err(e @ (WalletError::NotFound(_) | WalletError::ConsentExpired)) => {
+            let mut r = render(&OutcomePage {
+                chrome: chrome(&env, &who),
+                tr,
+                presented: false,
+                declined: false,
+                verifier_name: String::new(),
+                redirect_uri: None,
+                error: Some(match e {
+                    WalletError::ConsentExpired => "wallet.error.consent_expired",
+                    _ => "wallet.error.consent_gone",
+                }),
+                detail: None,
+            });
+            *r.status_mut() = StatusCode::GONE;
+            return Ok(r);
+        }
+        Err(e) => return Err(internal(e)),
     };
     let verifier_name = consent.verifier.name.clone();
-    let outcome = state
-        .context
-        .wallet(who.holder.clone())
-        .present(consent, choice)
-        .await;
+    let outcome = wallet.present(consent, choice).await;
     let page = match outcome {
         Ok(o) => {
             tracing::info!(presented = o.presented, "presentation answered");
