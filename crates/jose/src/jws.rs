@@ -234,6 +234,46 @@ impl UnverifiedJws {
         })
     }
 
+    /// Signs `payload` under a checked `header` whose JSON text is `header_json`, keeping the
+    /// parts: an issuer that needs the JWS it just made (SD-JWT keeps it with the
+    /// Disclosures) no longer parses its own output back, which cost about a tenth of an
+    /// issuance with an `x5c` header. The result is what [`UnverifiedJws::parse_compact_with`]
+    /// gives for the same text; `b64: false` is refused as it refuses it.
+    pub fn sign(
+        header: JwsHeader,
+        header_json: &[u8],
+        payload: Vec<u8>,
+        signer: &dyn Signer,
+    ) -> Result<Self, JoseError> {
+        debug_assert_eq!(
+            serde_json::from_slice::<Map<String, Value>>(header_json)
+                .ok()
+                .as_ref(),
+            Some(&header.members),
+            "header_json is the header's text"
+        );
+        if header.members.get("b64") == Some(&Value::Bool(false)) {
+            return Err(JoseError::UnsupportedCritical("b64".into()));
+        }
+        if header.algorithm != signer.algorithm() {
+            return Err(JoseError::HeaderMember("alg"));
+        }
+        let mut compact = b64::encode(header_json);
+        compact.push('.');
+        compact.push_str(&b64::encode(&payload));
+        let signing_input_len = compact.len();
+        let signature = signer.sign(compact.as_bytes())?;
+        compact.push('.');
+        compact.push_str(&b64::encode(&signature));
+        Ok(Self {
+            header,
+            compact,
+            signing_input_len,
+            payload,
+            signature,
+        })
+    }
+
     /// The protected header (unverified).
     pub fn header(&self) -> &JwsHeader {
         &self.header
@@ -517,6 +557,43 @@ mod tests {
         let v = parsed.verify(&provider(), s.public_jwk()).unwrap();
         assert_eq!(v.payload(), b"{\"a\":1}");
         assert_eq!(v.claims(JsonLimits::DEFAULT).unwrap()["a"], 1);
+    }
+
+    #[test]
+    fn sign_keeps_what_parsing_gives() {
+        let signer = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
+        let members = header(json!({"alg":"ES256","typ":"x+jwt","kid":"k"}));
+        let text = Value::Object(members.clone()).to_string();
+        let made = UnverifiedJws::sign(
+            JwsHeader::from_members(members.clone(), &[]).unwrap(),
+            text.as_bytes(),
+            b"{\"a\":1}".to_vec(),
+            &signer,
+        )
+        .unwrap();
+        let parsed = UnverifiedJws::parse_compact(made.compact()).unwrap();
+        assert_eq!(parsed.header(), made.header());
+        assert_eq!(parsed.unverified_payload(), made.unverified_payload());
+        assert_eq!(parsed.signing_input(), made.signing_input());
+        assert!(made.verify(&provider(), signer.public_jwk()).is_ok());
+        let other = header(json!({"alg":"ES384"}));
+        let wrong_alg = UnverifiedJws::sign(
+            JwsHeader::from_members(other.clone(), &[]).unwrap(),
+            Value::Object(other).to_string().as_bytes(),
+            Vec::new(),
+            &signer,
+        );
+        assert!(matches!(wrong_alg, Err(JoseError::HeaderMember("alg"))));
+        let unencoded = header(json!({"alg":"ES256","b64":false}));
+        assert!(matches!(
+            UnverifiedJws::sign(
+                JwsHeader::from_members(unencoded.clone(), &[]).unwrap(),
+                Value::Object(unencoded).to_string().as_bytes(),
+                Vec::new(),
+                &signer,
+            ),
+            Err(JoseError::UnsupportedCritical(_))
+        ));
     }
 
     #[test]

@@ -98,11 +98,18 @@ impl Disclosure {
         style: JsonStyle,
     ) -> Result<Self, SdJwtError> {
         check_claim_name(&name)?;
-        let text = style.to_string(&Value::Array(vec![
-            Value::String(salt.clone()),
-            Value::String(name.clone()),
-            value.clone(),
-        ]));
+        let text = match style {
+            // A tuple is written as the same compact JSON array, without copying the parts.
+            JsonStyle::Compact => serde_json::to_string(&(&salt, &name, &value)).ok(),
+            JsonStyle::PythonCompatible => None,
+        }
+        .unwrap_or_else(|| {
+            style.to_string(&Value::Array(vec![
+                Value::String(salt.clone()),
+                Value::String(name.clone()),
+                value.clone(),
+            ]))
+        });
         Ok(Self {
             encoded: b64::encode(text.as_bytes()),
             salt,
@@ -113,10 +120,16 @@ impl Disclosure {
 
     /// A new array-element Disclosure.
     pub fn element(salt: String, value: Value, style: JsonStyle) -> Self {
-        let text = style.to_string(&Value::Array(vec![
-            Value::String(salt.clone()),
-            value.clone(),
-        ]));
+        let text = match style {
+            JsonStyle::Compact => serde_json::to_string(&(&salt, &value)).ok(),
+            JsonStyle::PythonCompatible => None,
+        }
+        .unwrap_or_else(|| {
+            style.to_string(&Value::Array(vec![
+                Value::String(salt.clone()),
+                value.clone(),
+            ]))
+        });
         Self {
             encoded: b64::encode(text.as_bytes()),
             salt,

@@ -5,11 +5,13 @@ use std::collections::BTreeMap;
 
 use kakehashi_core::b64;
 use kakehashi_crypto::{CryptoProvider, HashAlgorithm, PublicJwk, Signer};
-use kakehashi_jose::sign_compact_with;
+use kakehashi_jose::{JwsHeader, UnverifiedJws, sign_compact_with};
 use serde_json::{Map, Value};
 
 use crate::disclosure::check_claim_name;
-use crate::{ClaimPath, Disclosure, JsonStyle, Limits, PathSegment, SdJwt, SdJwtError};
+use crate::{
+    ClaimPath, Disclosure, JsonStyle, Limits, PathSegment, SdJwt, SdJwtError, Serialization,
+};
 
 /// Bytes of randomness in a salt: 128 bits, as RFC 9901 section 9.3 recommends.
 const SALT_BYTES: usize = 16;
@@ -41,6 +43,7 @@ pub struct SdJwtBuilder {
     header: Map<String, Value>,
     style: JsonStyle,
     vc_rules: bool,
+    salts_in_one_call: bool,
 }
 
 impl SdJwtBuilder {
@@ -57,6 +60,7 @@ impl SdJwtBuilder {
             header,
             style: JsonStyle::Compact,
             vc_rules: false,
+            salts_in_one_call: false,
         }
     }
 
@@ -124,6 +128,16 @@ impl SdJwtBuilder {
         self
     }
 
+    /// Draws every salt of the credential (16 bytes per Disclosure and decoy) from one call
+    /// of `fill` instead of one call each: the OS generator costs about a microsecond per
+    /// call whatever the size, a tenth of an issuance. For generators that fill any buffer
+    /// with fresh random bytes, as the OS CSPRNG does; vector replays that hand out one
+    /// salt per call keep the default.
+    pub fn salts_in_one_call(mut self) -> Self {
+        self.salts_in_one_call = true;
+        self
+    }
+
     /// The JSON text style of the payload, header and Disclosures.
     pub fn json_style(mut self, style: JsonStyle) -> Self {
         self.style = style;
@@ -158,11 +172,16 @@ impl SdJwtBuilder {
                 return Err(SdJwtError::ReservedClaimName(reserved.into()));
             }
         }
+        let salts = if self.salts_in_one_call {
+            tree.salts(self.decoys_per_object)
+        } else {
+            0
+        };
         let mut ctx = Ctx {
             provider,
             hash: self.hash,
             style: self.style,
-            fill,
+            salts: SaltPool::new(salts, fill),
             decoys: self.decoys_per_object,
             disclosures: Vec::new(),
             path: Vec::new(),
@@ -190,11 +209,72 @@ impl SdJwtBuilder {
                 .collect();
             header.insert("x5c".into(), Value::Array(x5c));
         }
-        let mut signing_input = b64::encode(self.style.to_string(&Value::Object(header)));
+        let header = Value::Object(header);
+        let header_json = self.style.to_string(&header);
+        let payload_json = self.style.to_string(&Value::Object(payload));
+        // The JWS is kept as made instead of parsed back from its text, when the header is
+        // one parsing would accept; anything else takes the parse, for its exact error.
+        let limits = Limits::DEFAULT.json;
+        let parsable = header_json.len() <= limits.max_bytes
+            && kakehashi_core::json::depth(&header) <= limits.max_depth;
+        let checked = match header {
+            Value::Object(members) if parsable => JwsHeader::from_members(members, &[])
+                .ok()
+                .filter(|h| h.member("b64") != Some(&Value::Bool(false))),
+            _ => None,
+        };
+        let disclosures = ctx.disclosures;
+        if let Some(checked) = checked {
+            let jws =
+                UnverifiedJws::sign(checked, header_json.as_bytes(), payload_json.into(), signer)
+                    .map_err(SdJwtError::jose("signing"))?;
+            return Ok(SdJwt {
+                jws: vec![jws],
+                disclosures,
+                kb_jwt: None,
+                serialization: Serialization::Compact,
+            });
+        }
+        let mut signing_input = b64::encode(header_json);
         signing_input.push('.');
-        signing_input.push_str(&b64::encode(self.style.to_string(&Value::Object(payload))));
+        signing_input.push_str(&b64::encode(payload_json));
         let jwt = sign_compact_with(&signing_input, signer).map_err(SdJwtError::jose("signing"))?;
-        SdJwt::from_parts(jwt, ctx.disclosures, Limits::DEFAULT)
+        SdJwt::from_parts(jwt, disclosures, Limits::DEFAULT)
+    }
+}
+
+/// Salts drawn from one buffer filled by one call of the caller's generator per credential
+/// ([`SdJwtBuilder::salts_in_one_call`]); with an empty buffer, or should the count fall
+/// short, each salt is one call.
+struct SaltPool<'a> {
+    bytes: Vec<u8>,
+    used: usize,
+    fill: &'a mut dyn FnMut(&mut [u8]),
+}
+
+impl<'a> SaltPool<'a> {
+    fn new(count: usize, fill: &'a mut dyn FnMut(&mut [u8])) -> Self {
+        let mut bytes = vec![0u8; count.saturating_mul(SALT_BYTES)];
+        if !bytes.is_empty() {
+            fill(&mut bytes);
+        }
+        Self {
+            bytes,
+            used: 0,
+            fill,
+        }
+    }
+
+    fn next(&mut self) -> [u8; SALT_BYTES] {
+        let mut salt = [0u8; SALT_BYTES];
+        match self.bytes.get(self.used..self.used + SALT_BYTES) {
+            Some(chunk) => {
+                salt.copy_from_slice(chunk);
+                self.used += SALT_BYTES;
+            }
+            None => (self.fill)(&mut salt),
+        }
+        salt
     }
 }
 
@@ -206,6 +286,25 @@ struct SdTree {
 }
 
 impl SdTree {
+    /// Salts the walk will draw: one per concealed claim, and `decoys` for each object that
+    /// gets an `_sd` array (one with a concealed member; arrays get no decoys).
+    fn salts(&self, decoys: usize) -> usize {
+        let own = self.children.values().filter(|c| c.here).count();
+        let decoys_here = if self
+            .children
+            .iter()
+            .any(|(k, c)| c.here && matches!(k, PathSegment::Key(_)))
+        {
+            decoys
+        } else {
+            0
+        };
+        self.children
+            .values()
+            .map(|c| c.salts(decoys))
+            .fold(own.saturating_add(decoys_here), usize::saturating_add)
+    }
+
     fn insert(&mut self, path: &[PathSegment]) {
         match path.split_first() {
             None => self.here = true,
@@ -218,7 +317,7 @@ struct Ctx<'a> {
     provider: &'a CryptoProvider,
     hash: HashAlgorithm,
     style: JsonStyle,
-    fill: &'a mut dyn FnMut(&mut [u8]),
+    salts: SaltPool<'a>,
     decoys: usize,
     disclosures: Vec<Disclosure>,
     path: Vec<PathSegment>,
@@ -226,9 +325,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn salt(&mut self) -> String {
-        let mut bytes = [0u8; SALT_BYTES];
-        (self.fill)(&mut bytes);
-        b64::encode(bytes)
+        b64::encode(self.salts.next())
     }
 
     fn unknown(&self, segment: &PathSegment) -> SdJwtError {
@@ -400,6 +497,47 @@ mod tests {
         assert_eq!(names, [Some("c"), Some("b"), None]);
         assert_eq!(s.disclosures()[1].value()["d"], 3);
         assert_eq!(s.header().typ(), None);
+    }
+
+    #[test]
+    fn salt_count_matches_the_walk() {
+        // The pool is sized from the concealed tree; a count that falls short would show as
+        // a second generator call. Without the option, one call per salt (vector replays).
+        let signer = SoftwareSigner::generate(SignatureAlgorithm::Es256).unwrap();
+        let claims = json!({"a": {"b": [1, {"c": 2}], "d": 3}, "e": [4, 5], "f": 6});
+        let path = |p: &str| ClaimPath::from_pointer(p, &claims).unwrap();
+        for (decoys, one_call) in [(0, true), (1, true), (3, true), (2, false)] {
+            let mut calls = 0;
+            let mut fill = |buf: &mut [u8]| {
+                calls += 1;
+                for (i, b) in buf.iter_mut().enumerate() {
+                    *b = u8::try_from(i % 251).unwrap();
+                }
+            };
+            let mut b = SdJwtBuilder::new(claims.as_object().unwrap().clone())
+                .conceal(path("/a/b/1/c"))
+                .conceal(path("/a/b/0"))
+                .conceal(path("/a"))
+                .conceal(path("/e/1"))
+                .decoys_per_object(decoys);
+            if one_call {
+                b = b.salts_in_one_call();
+            }
+            let s = b.issue(&provider(), &signer, &mut fill).unwrap();
+            assert_eq!(s.disclosures().len(), 4);
+            // Salts: 4 Disclosures, decoys in /a/b/1 and in the top level (arrays get none).
+            let expected_calls = if one_call { 1 } else { 4 + 2 * decoys };
+            assert_eq!(calls, expected_calls, "decoys {decoys}");
+            let mut salts: Vec<&str> = s.disclosures().iter().map(Disclosure::salt).collect();
+            salts.sort_unstable();
+            salts.dedup();
+            // This generator repeats itself per call: only one buffer gives distinct salts.
+            assert_eq!(salts.len(), if one_call { 4 } else { 1 });
+            let payload = s
+                .unverified_payload(kakehashi_core::JsonLimits::DEFAULT)
+                .unwrap();
+            assert_eq!(payload["_sd"].as_array().unwrap().len(), 1 + decoys);
+        }
     }
 
     #[test]

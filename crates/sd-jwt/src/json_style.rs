@@ -24,7 +24,11 @@ impl JsonStyle {
     /// Writes `value` in this style.
     pub fn to_string(self, value: &Value) -> String {
         match self {
-            JsonStyle::Compact => value.to_string(),
+            // Straight into a byte buffer: `Display` goes through a formatter adapter and
+            // was the slower half of serializing a credential. Same text either way.
+            JsonStyle::Compact => {
+                serde_json::to_string(value).unwrap_or_else(|_| value.to_string())
+            }
             JsonStyle::PythonCompatible => {
                 let mut out = String::new();
                 write_python(value, &mut out);
