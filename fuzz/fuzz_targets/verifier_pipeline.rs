@@ -13,7 +13,10 @@ use std::sync::OnceLock;
 use kakehashi_academic::recognition::Reader;
 use kakehashi_trust::{RecognitionPolicy, VerifiedTrustedList};
 use kakehashi_verify::testing::{self, NOW};
-use kakehashi_verify::{Fetched, Presented, VerifierContext, plan, verify_presentation};
+use kakehashi_verify::{
+    Fetched, Presented, Rejection, Verdict, VerificationCache, VerifierContext, plan,
+    verify_presentation,
+};
 use libfuzzer_sys::fuzz_target;
 
 struct World {
@@ -64,6 +67,35 @@ fuzz_target!(|data: &[u8]| {
         overrides: None,
         type_metadata: None,
         eu_university_register: Some(&register),
+        cache: None,
     };
-    let _ = verify_presentation(presented, &Fetched::default(), &ctx);
+    let plain = verify_presentation(presented, &Fetched::default(), &ctx);
+    // Differential: through the verification cache (shared by every input, so warm with the
+    // chains seen before) the answer must be exactly the uncached one.
+    let cached_ctx = VerifierContext {
+        cache: Some(cache()),
+        ..ctx
+    };
+    let cached = verify_presentation(presented, &Fetched::default(), &cached_ctx);
+    assert_eq!(outcome(&plain), outcome(&cached));
 });
+
+fn cache() -> &'static VerificationCache {
+    static CACHE: OnceLock<VerificationCache> = OnceLock::new();
+    CACHE.get_or_init(|| VerificationCache::new(64))
+}
+
+/// A verdict or a rejection as comparable text: the verdict's JSON, or the error and the report.
+fn outcome(result: &Result<Verdict, Rejection>) -> String {
+    match result {
+        Ok(v) => v.to_json().to_string(),
+        Err(r) => format!(
+            "{} | {}",
+            r.error,
+            r.report
+                .as_ref()
+                .and_then(|rep| serde_json::to_string(rep).ok())
+                .unwrap_or_default()
+        ),
+    }
+}
