@@ -193,9 +193,10 @@ fn run(o: &RunOptions) -> anyhow::Result<String> {
         Subject::new("Kakehashi `plan` + `verify_presentation`", || {
             s.plan_and_pipeline(p).is_ok()
         }),
-        Subject::new("Kakehashi cached `verify_presentation` (warm cache)", || {
-            s.pipeline_cached(p).is_ok()
-        }),
+        Subject::new(
+            "Kakehashi cached `verify_presentation` (warm cache)",
+            || s.pipeline_cached(p).is_ok(),
+        ),
         Subject::new("pipeline step: trust `evaluate` of the x5c chain", || {
             s.evaluate_chain(&chain).is_ok()
         }),
@@ -444,7 +445,10 @@ fn run(o: &RunOptions) -> anyhow::Result<String> {
     for (name, (one, two)) in [
         ("floor: ES256 verify ×2", floor_scaling),
         ("Kakehashi `verify_presentation`", pipeline_scaling),
-        ("Kakehashi `verify_presentation`, warm cache", cached_scaling),
+        (
+            "Kakehashi `verify_presentation`, warm cache",
+            cached_scaling,
+        ),
         ("Kakehashi `verify_sd_jwt_vc` (key given)", bare_scaling),
         ("Kakehashi SD-JWT VC issuance", issue_scaling),
     ] {
