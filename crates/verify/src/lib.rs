@@ -418,14 +418,13 @@ fn check_sd_jwt_vc(text: &str, ctx: &VerifierContext<'_>) -> Result<Checked, Ver
         audience: ctx.client_id,
     };
     let mut options = VcVerifyOptions::new(base);
-    // Type Metadata applies to credentials of its own type only.
-    let vct = sd
-        .unverified_payload(JsonLimits::DEFAULT)
-        .ok()
-        .and_then(|p| p.get("vct").and_then(Value::as_str).map(str::to_owned));
-    options.type_metadata = ctx
-        .type_metadata
-        .filter(|m| vct.as_deref() == Some(m.vct()));
+    // Type Metadata applies to credentials of its own type only (the payload is read for its
+    // `vct` only when there is metadata to apply: it is decoded again by the verification).
+    options.type_metadata = ctx.type_metadata.filter(|m| {
+        sd.unverified_payload(JsonLimits::DEFAULT)
+            .ok()
+            .is_some_and(|p| p.get("vct").and_then(Value::as_str) == Some(m.vct()))
+    });
     let verified =
         verify_sd_jwt_vc(sd, ctx.provider, IssuerKey::X5c, &options).map_err(sd_jwt_error)?;
     let binding = verified
