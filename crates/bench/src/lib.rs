@@ -193,7 +193,8 @@ impl Scenario {
             kakehashi_academic::profiles::EU_DIPLOMA_VCT,
         )
         .holder_key(self.holder.clone())
-        .header_member("x5c", Value::Array(chain));
+        .header_member("x5c", Value::Array(chain))
+        .salts_in_one_call(); // as crates/http-issuer does
         for pointer in CONCEALED {
             builder = builder.conceal(ClaimPath::from_pointer(pointer, &view).expect("path"));
         }

@@ -555,7 +555,10 @@ fn sign_eu<S>(
         type_metadata_integrity(state).into(),
     );
     let view = Value::Object(claims.clone());
-    let mut builder = SdJwtBuilder::sd_jwt_vc(claims, EU_DIPLOMA_VCT).holder_key(holder.clone());
+    // The OS generator fills any buffer: one call for all salts of the credential.
+    let mut builder = SdJwtBuilder::sd_jwt_vc(claims, EU_DIPLOMA_VCT)
+        .holder_key(holder.clone())
+        .salts_in_one_call();
     // One key for x5c, kid and signature, even if a rotation lands meanwhile.
     let signer = state.signer();
     let chain = x5c_header(signer.as_ref());

@@ -213,9 +213,10 @@ impl UnverifiedJws {
         else {
             return Err(JoseError::Malformed("expected three '.'-separated parts"));
         };
-        let header_bytes = b64::decode(h).map_err(|_| JoseError::Base64 { part: "header" })?;
-        let members =
-            parse_object_bounded(&header_bytes, limits).map_err(|source| JoseError::Json {
+        // Decoded on the stack when short (no `x5c`): two per SD-JWT+KB on the verify path.
+        let members = b64::with_decoded(h, |bytes| parse_object_bounded(bytes, limits))
+            .map_err(|_| JoseError::Base64 { part: "header" })?
+            .map_err(|source| JoseError::Json {
                 part: "header",
                 source,
             })?;
