@@ -664,8 +664,9 @@ pub fn validate_chain(
         .copied()
         .ok_or_else(|| TrustError::ChainInvalid("anchor index".into()))?;
     let leaf = inspect_certificate(chain.leaf())?;
-    let mut chain_subjects = Vec::new();
-    for c in chain.certificates() {
+    // The leaf was just read: each certificate is parsed once.
+    let mut chain_subjects = vec![leaf.subject.clone()];
+    for c in chain.certificates().iter().skip(1) {
         chain_subjects
             .push(inspect_certificate(c).map_or_else(|_| "(unparsed)".to_owned(), |i| i.subject));
     }
