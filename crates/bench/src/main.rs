@@ -406,7 +406,7 @@ fn run(o: &RunOptions) -> anyhow::Result<String> {
         "\nOne ES256 verify on aws-lc-rs: {floor1:.1} µs; one ES256 sign: {sign:.1} µs. The \
          pipeline's own floor is higher than two verifies: it checks {provider_verifies} \
          signatures through the provider (issuer JWT, KB-JWT, and the cached status list token, \
-         which `verify_presentation` re-verifies on every call: {status_us:.1} µs alone) and the \
+         which `verify_presentation` without a `VerificationCache` re-verifies on every call: {status_us:.1} µs alone) and the \
          {}-certificate `x5c` chain in rustls-webpki against the trusted lists (`evaluate` \
          alone: {trust_us:.1} µs). Its own signature floor, {provider_verifies} × ES256 + \
          `evaluate`, is {own_floor:.1} µs: the pipeline is {:.2}× that. Pipeline minus these \
