@@ -225,6 +225,17 @@ fn rebuild<S>(
     state: &VerifierState<S>,
     record: &VerifierSession,
 ) -> Result<Created, VerifierError> {
+    let key = open_key(state, record)?;
+    rebuild_with(state, record, key.as_ref())
+}
+
+/// [`rebuild`] with the session's response key already opened (the response endpoint needs
+/// it to decrypt too: one unsealing and one key import per response).
+fn rebuild_with<S>(
+    state: &VerifierState<S>,
+    record: &VerifierSession,
+    key: Option<&DecryptionKey>,
+) -> Result<Created, VerifierError> {
     let meta = meta(record)?;
     let mode: ResponseMode = serde_json::from_value(Value::String(record.response_mode.clone()))
         .map_err(|e| VerifierError::Internal(format!("response mode: {e}")))?;
@@ -237,8 +248,8 @@ fn rebuild<S>(
         ..ClientMetadata::default()
     };
     if mode == ResponseMode::DirectPostJwt {
-        let key = open_key(state, record)?
-            .ok_or_else(|| VerifierError::internal("direct_post.jwt session without a key"))?;
+        let key =
+            key.ok_or_else(|| VerifierError::internal("direct_post.jwt session without a key"))?;
         let mut jwk = key.public_jwk_json();
         if let Some(o) = jwk.as_object_mut() {
             o.insert("use".into(), "enc".into());
@@ -419,8 +430,8 @@ pub(crate) async fn response<S: Store + Clone + 'static>(
             }),
         });
     }
-    let created = rebuild(&state, &record)?;
     let decryptor = Decryptor(open_key(&state, &record)?);
+    let created = rebuild_with(&state, &record, decryptor.0.as_ref())?;
     // The store recorded that the request object was served: restore that state (no
     // re-signing) to reach the one that accepts a response.
     let fetched_state = created.restore_fetched(now)?;
