@@ -663,6 +663,10 @@ pub struct BitstringOptions {
     /// Off by default: the spec only says the `id` MAY match (section 2.2), and deployed
     /// lists (the 1EdTech validator's fixture) are served under another URL than their `id`.
     pub require_matching_id: bool,
+    /// Clock skew tolerated on `validFrom` / `validUntil`, seconds. A list published on demand
+    /// carries the issuer's time of publication, which can be a second past the time the
+    /// verifier took for the whole verification.
+    pub skew_seconds: i64,
 }
 
 impl Default for BitstringOptions {
@@ -671,6 +675,7 @@ impl Default for BitstringOptions {
             min_entries: MIN_ENTRIES,
             limits: DecodeLimits::DEFAULT,
             require_matching_id: false,
+            skew_seconds: 0,
         }
     }
 }
@@ -772,8 +777,9 @@ impl DecodedBitstringStatusList {
                 found: id.clone(),
             });
         }
+        let skew = self.options.skew_seconds;
         if let Some(from) = vc.valid_from
-            && now < from
+            && now.saturating_add(skew) < from
         {
             return Err(StatusListError::NotYetValid {
                 not_before: from,
@@ -781,7 +787,7 @@ impl DecodedBitstringStatusList {
             });
         }
         if let Some(until) = vc.valid_until
-            && now > until
+            && now.saturating_sub(skew) > until
         {
             return Err(StatusListError::Expired { exp: until, now });
         }
@@ -1078,6 +1084,26 @@ mod tests {
             check_status(&fine, &credential, UnixTime(1_500_000_000), options),
             Err(StatusListError::NotYetValid { .. })
         ));
+        // The tolerated skew applies to both ends, and only that much.
+        let from = credential.valid_from.unwrap();
+        let until = credential.valid_until.unwrap();
+        let skewed = BitstringOptions {
+            skew_seconds: 60,
+            ..options
+        };
+        for (at, ok) in [
+            (from.saturating_sub(60), true),
+            (from.saturating_sub(61), false),
+            (until.saturating_add(60), true),
+            (until.saturating_add(61), false),
+        ] {
+            assert_eq!(
+                check_status(&fine, &credential, at, skewed).is_ok(),
+                ok,
+                "{at:?}"
+            );
+            assert!(check_status(&fine, &credential, at, options).is_err());
+        }
         // With statusSize 2 the same bytes hold only 65536 entries: below the minimum.
         let mut wide = fine.clone();
         wide.status_size = 2;

@@ -800,8 +800,12 @@ fn verify_bitstring(
     let claim = |name: &str| view.document().get(name).cloned();
     let credential =
         BitstringStatusListCredential::from_json(&view.to_value()).map_err(|e| e.to_string())?;
-    let decoded = DecodedBitstringStatusList::new(credential, ctx.now, BitstringOptions::default())
-        .map_err(|e| e.to_string())?;
+    let options = BitstringOptions {
+        skew_seconds: ctx.skew_seconds,
+        ..BitstringOptions::default()
+    };
+    let decoded =
+        DecodedBitstringStatusList::new(credential, ctx.now, options).map_err(|e| e.to_string())?;
     Ok(std::sync::Arc::new(VerifiedBitstring {
         iat: claim("iat"),
         exp: claim("exp"),

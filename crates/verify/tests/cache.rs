@@ -427,6 +427,21 @@ fn bitstring_status_lists_through_the_cache() {
         VerifyError::StatusList { reason, .. } => assert!(reason.contains("expired"), "{reason}"),
         other => panic!("{other:?}"),
     }
+    // A list the issuer published a second after the verifier took its time (lists are
+    // published on demand): within the tolerated skew, cached or not.
+    let just_published = {
+        let mut f = Fetched::default();
+        f.status_lists.insert(
+            W3C_URI.into(),
+            testing::w3c_status_list(&seal, W3C_URI, &[], NOW.saturating_add(3_601)).into_bytes(),
+        );
+        f
+    };
+    let vp_now = testing::present_jp(&vc, &holder, CLIENT_ID, NONCE, NOW);
+    let verdict = world
+        .same(FORMAT_JWT_VC_JSON, &vp_now, &just_published, NOW, &cache)
+        .unwrap();
+    assert!(verdict.report().verified);
     // Before its validFrom (now - 1 hour) too.
     let earlier = NOW.saturating_add(-2 * 3_600);
     let vp = testing::present_jp(&vc, &holder, CLIENT_ID, NONCE, earlier);
