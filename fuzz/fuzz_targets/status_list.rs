@@ -74,6 +74,7 @@ fuzz_target!(|data: &[u8]| {
                 min_entries: 8,
                 limits: LIMITS,
                 require_matching_id: false,
+                skew_seconds: 60,
             };
             if let (Ok(decoded), Ok(entries)) =
                 (DecodedBitstringStatusList::new(credential, now, options), entries)
