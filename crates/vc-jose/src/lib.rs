@@ -33,7 +33,7 @@ pub use issue::{PresentationClaims, envelope_vc_jwt, issue_vc_jwt, issue_vp_jwt}
 pub use model::{
     BASE_CONTEXT, CredentialView, EnvelopedCredential, PresentationView, PresentedCredential,
     SchemaKind, SchemaReference, check_credential, check_credential_structure, check_presentation,
-    parse_data_url,
+    check_validity_period, parse_data_url,
 };
 pub use open_badges::{
     ACHIEVEMENT_TYPES, AchievementDefinition, AchievementView, AlignmentView, IdentifierEntryView,
@@ -46,5 +46,5 @@ pub use schema::{
 pub use status::{BitstringStatusListEntry, CredentialStatus};
 pub use verify::{
     HolderBinding, KeyResolver, KeySource, VC_JWT_TYP, VP_JWT_TYP, VerifiedCredential,
-    VerifiedPresentation, VerifyOptions, verify_vc_jwt, verify_vp_jwt,
+    VerifiedPresentation, VerifyOptions, check_time_values, verify_vc_jwt, verify_vp_jwt,
 };

@@ -149,18 +149,29 @@ impl CredentialView {
 
     /// Checks the validity period at `now`, tolerating `skew_seconds` of clock difference.
     pub fn check_validity(&self, now: UnixTime, skew_seconds: i64) -> Result<(), VcError> {
-        if let Some(valid_from) = self.valid_from
-            && now.saturating_add(skew_seconds) < valid_from
-        {
-            return Err(VcError::NotYetValid { valid_from, now });
-        }
-        if let Some(valid_until) = self.valid_until
-            && now.saturating_sub(skew_seconds) > valid_until
-        {
-            return Err(VcError::Expired { valid_until, now });
-        }
-        Ok(())
+        check_validity_period(self.valid_from, self.valid_until, now, skew_seconds)
     }
+}
+
+/// Checks a `validFrom` / `validUntil` period at `now`, tolerating `skew_seconds`: the rule of
+/// [`CredentialView::check_validity`], for a caller that kept only the two times.
+pub fn check_validity_period(
+    valid_from: Option<UnixTime>,
+    valid_until: Option<UnixTime>,
+    now: UnixTime,
+    skew_seconds: i64,
+) -> Result<(), VcError> {
+    if let Some(valid_from) = valid_from
+        && now.saturating_add(skew_seconds) < valid_from
+    {
+        return Err(VcError::NotYetValid { valid_from, now });
+    }
+    if let Some(valid_until) = valid_until
+        && now.saturating_sub(skew_seconds) > valid_until
+    {
+        return Err(VcError::Expired { valid_until, now });
+    }
+    Ok(())
 }
 
 /// Checks an unsecured credential against the data model and its validity period at `now`

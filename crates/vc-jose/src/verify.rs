@@ -7,7 +7,7 @@
 
 use kakehashi_core::{JsonLimits, UnixTime};
 use kakehashi_crypto::{CryptoProvider, PublicJwk};
-use kakehashi_jose::{JoseError, JwsHeader, TimeChecks, UnverifiedJws, check_jwt_times};
+use kakehashi_jose::{JoseError, JwsHeader, JwtTimes, TimeChecks, UnverifiedJws};
 use serde_json::{Map, Value};
 
 use crate::error::{VcError, snippet};
@@ -483,31 +483,43 @@ fn refuse_legacy_claims(claims: &Map<String, Value>) -> Result<(), VcError> {
     Ok(())
 }
 
-/// `exp`, `nbf` and `iat` as JWT NumericDates. An `iat` written as a dateTimeStamp string
-/// (as the W3C VC-JOSE-COSE test suite's issuer does) is read as such rather than refused.
 fn check_time_claims(
     claims: &Map<String, Value>,
     options: &VerifyOptions<'_>,
 ) -> Result<(), VcError> {
+    check_time_values(
+        JwtTimes {
+            exp: claims.get("exp"),
+            nbf: claims.get("nbf"),
+            iat: claims.get("iat"),
+        },
+        options.now,
+        options.skew_seconds,
+    )
+}
+
+/// `exp`, `nbf` and `iat` of a `vc+jwt` / `vp+jwt` as JWT NumericDates at `now`, tolerating
+/// `skew_seconds`. An `iat` written as a dateTimeStamp string (as the W3C VC-JOSE-COSE test
+/// suite's issuer does) is read as such rather than refused. Public so that a verifier that
+/// memoised a verified credential re-checks it at a later time by exactly these rules.
+pub fn check_time_values(
+    times: JwtTimes<'_>,
+    now: UnixTime,
+    skew_seconds: i64,
+) -> Result<(), VcError> {
     let checks = TimeChecks {
-        skew_seconds: options.skew_seconds,
-        ..TimeChecks::at(options.now)
+        skew_seconds,
+        ..TimeChecks::at(now)
     };
-    match claims.get("iat") {
+    match times.iat {
         Some(Value::String(text)) => {
             let iat = parse_date_time_stamp(text).ok_or(JoseError::ClaimType("iat"))?;
-            if options.now.saturating_add(options.skew_seconds) < iat {
-                return Err(JoseError::IssuedInFuture {
-                    iat,
-                    now: options.now,
-                }
-                .into());
+            if now.saturating_add(skew_seconds) < iat {
+                return Err(JoseError::IssuedInFuture { iat, now }.into());
             }
-            let mut rest = claims.clone();
-            rest.remove("iat");
-            check_jwt_times(&rest, checks)?;
+            kakehashi_jose::check_time_values(JwtTimes { iat: None, ..times }, checks)?;
         }
-        _ => check_jwt_times(claims, checks)?,
+        _ => kakehashi_jose::check_time_values(times, checks)?,
     }
     Ok(())
 }

@@ -188,45 +188,29 @@ impl VerificationCache {
 pub(crate) struct StatusKeyHandle(StatusKey);
 
 impl VerifiedBitstring {
-    /// The time checks `kakehashi_vc_jose::verify_vc_jwt` runs, in its order and with its
-    /// errors: a string `iat` (XML dateTimeStamp) first, then `exp`, `nbf`, a numeric `iat`
-    /// (skew tolerated), then `validFrom` / `validUntil`. Everything else it checked does not
+    /// The time checks `kakehashi_vc_jose::verify_vc_jwt` runs, with its own functions and
+    /// so in its order and with its errors: `iat` (a dateTimeStamp string or a NumericDate),
+    /// `exp`, `nbf`, then `validFrom` / `validUntil`. Everything else it checked does not
     /// depend on the time.
     pub(crate) fn check_times_at(
         &self,
         now: UnixTime,
         skew_seconds: i64,
     ) -> Result<(), kakehashi_vc_jose::VcError> {
-        use kakehashi_jose::{JoseError, JwtTimes, TimeChecks, check_time_values};
-        let checks = TimeChecks {
+        kakehashi_vc_jose::check_time_values(
+            kakehashi_jose::JwtTimes {
+                exp: self.exp.as_ref(),
+                nbf: self.nbf.as_ref(),
+                iat: self.iat.as_ref(),
+            },
+            now,
             skew_seconds,
-            ..TimeChecks::at(now)
-        };
-        let times = JwtTimes {
-            exp: self.exp.as_ref(),
-            nbf: self.nbf.as_ref(),
-            iat: self.iat.as_ref(),
-        };
-        match &self.iat {
-            Some(Value::String(text)) => {
-                let iat = UnixTime::parse_rfc3339(text).map_err(|_| JoseError::ClaimType("iat"))?;
-                if now.saturating_add(skew_seconds) < iat {
-                    return Err(JoseError::IssuedInFuture { iat, now }.into());
-                }
-                check_time_values(JwtTimes { iat: None, ..times }, checks)?;
-            }
-            _ => check_time_values(times, checks)?,
-        }
-        if let Some(valid_from) = self.valid_from
-            && now.saturating_add(skew_seconds) < valid_from
-        {
-            return Err(kakehashi_vc_jose::VcError::NotYetValid { valid_from, now });
-        }
-        if let Some(valid_until) = self.valid_until
-            && now.saturating_sub(skew_seconds) > valid_until
-        {
-            return Err(kakehashi_vc_jose::VcError::Expired { valid_until, now });
-        }
-        Ok(())
+        )?;
+        kakehashi_vc_jose::check_validity_period(
+            self.valid_from,
+            self.valid_until,
+            now,
+            skew_seconds,
+        )
     }
 }
