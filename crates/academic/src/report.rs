@@ -303,6 +303,14 @@ impl Lang {
             Self::En
         }
     }
+
+    /// The language tag (`en`, `ja`), as reports are keyed in stored results.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Ja => "ja",
+        }
+    }
 }
 
 #[cfg(test)]

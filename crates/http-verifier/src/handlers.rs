@@ -739,10 +739,7 @@ pub(crate) async fn report_pdf<S: Store + Clone + 'static>(
     let result = record.result.as_ref().ok_or(VerifierError::NotReady)?;
     let lang = Lang::from_tag(access.lang.as_deref().unwrap_or("en"));
     let bytes = render_report_pdf(&state, result, lang).await?;
-    let lang = match lang {
-        Lang::Ja => "ja",
-        Lang::En => "en",
-    };
+    let lang = lang.code();
     let mut response = bytes.into_response();
     let h = response.headers_mut();
     h.insert(
@@ -760,10 +757,7 @@ pub(crate) async fn report_pdf<S: Store + Clone + 'static>(
 
 /// The first credential's report sections in `lang`, as stored with a result.
 fn stored_sections(result: &Value, lang: Lang) -> Option<Vec<(String, Vec<String>)>> {
-    let code = match lang {
-        Lang::Ja => "ja",
-        Lang::En => "en",
-    };
+    let code = lang.code();
     result["credentials"]
         .as_array()?
         .iter()
