@@ -285,14 +285,12 @@ fn stale_list_check<S: Send + Sync + Clone + 'static>(
         verifiers.iter().find_map(|(id, v)| {
             let grace = v.config.list_grace_seconds;
             v.trust_snapshot().lists.iter().find_map(|list| {
-                let next = list.list().scheme.next_update?;
-                (now > next.saturating_add(grace)).then(|| {
-                    format!(
-                        "verifier {id}: trusted list {} is stale (NextUpdate {})",
-                        list.describe(),
-                        next.to_rfc3339()
-                    )
-                })
+                let next = list.stale_at(now, grace)?;
+                Some(format!(
+                    "verifier {id}: trusted list {} is stale (NextUpdate {})",
+                    list.describe(),
+                    next.to_rfc3339()
+                ))
             })
         })
     })

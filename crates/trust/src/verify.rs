@@ -137,6 +137,15 @@ impl VerifiedTrustedList {
         self.content_sha256
     }
 
+    /// The list's `NextUpdate` when `now` is past it by more than `grace_seconds`: decisions
+    /// taken with the list must then fail closed (a withdrawn service could be hidden).
+    pub fn stale_at(&self, now: UnixTime, grace_seconds: i64) -> Option<UnixTime> {
+        self.list
+            .scheme
+            .next_update
+            .filter(|next| now > next.saturating_add(grace_seconds))
+    }
+
     /// `SchemeTerritory`.
     pub fn territory(&self) -> &str {
         &self.list.scheme.territory

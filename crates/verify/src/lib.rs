@@ -881,9 +881,7 @@ fn status_list_key(
 
 fn check_trust(checked: &Checked, ctx: &VerifierContext<'_>) -> Result<TrustDecision, VerifyError> {
     for list in ctx.trusted_lists {
-        if let Some(next_update) = list.list().scheme.next_update
-            && ctx.now > next_update.saturating_add(ctx.list_grace_seconds)
-        {
+        if let Some(next_update) = list.stale_at(ctx.now, ctx.list_grace_seconds) {
             return Err(VerifyError::StaleTrustedList {
                 list: list.describe(),
                 next_update,
