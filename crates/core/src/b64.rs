@@ -35,6 +35,17 @@ pub fn with_decoded<R>(
     }
 }
 
+/// Decodes base64url like [`decode`], appending the bytes to `out` (so many small pieces can
+/// share one buffer); returns how many bytes were appended. On error `out` keeps its length.
+pub fn decode_append(text: impl AsRef<[u8]>, out: &mut Vec<u8>) -> Result<usize, DecodeError> {
+    let before = out.len();
+    URL_SAFE_NO_PAD.decode_vec(text, out).map_err(|_| {
+        out.truncate(before);
+        DecodeError
+    })?;
+    Ok(out.len() - before)
+}
+
 /// Encodes bytes as standard base64 with padding, the form `x5c` certificates and W3C
 /// Subresource Integrity values use (RFC 7515 section 4.1.6).
 pub fn encode_std(bytes: impl AsRef<[u8]>) -> String {
@@ -89,5 +100,21 @@ mod tests {
         }
         let long_bad = format!("{}=", encode(vec![1u8; 600]));
         assert_eq!(with_decoded(&long_bad, |b| b.len()), Err(DecodeError));
+    }
+
+    #[test]
+    fn decode_append_matches_decode() {
+        let mut out = b"kept".to_vec();
+        for len in [0, 1, 2, 3, 64, 700] {
+            let bytes: Vec<u8> = (0u8..=255).cycle().step_by(5).take(len).collect();
+            let start = out.len();
+            assert_eq!(decode_append(encode(&bytes), &mut out), Ok(len));
+            assert_eq!(&out[start..], &bytes[..]);
+        }
+        let before = out.clone();
+        for bad in ["-_8=", "+/8", "-_9", "a", "ab~"] {
+            assert_eq!(decode_append(bad, &mut out), Err(DecodeError), "{bad}");
+            assert_eq!(out, before, "a failed decode leaves the buffer as it was");
+        }
     }
 }

@@ -191,7 +191,7 @@ pub(crate) struct EncodedDigest {
 }
 
 impl EncodedDigest {
-    fn new(digest: &[u8]) -> Option<Self> {
+    pub(crate) fn new(digest: &[u8]) -> Option<Self> {
         use base64::Engine as _;
         let mut text = [0; 88];
         let len = base64::engine::general_purpose::URL_SAFE_NO_PAD

@@ -4,6 +4,9 @@ use kakehashi_crypto::{CryptoProvider, PublicJwk};
 use kakehashi_jose::JwsHeader;
 use serde_json::{Map, Value};
 
+use std::borrow::Cow;
+
+use crate::fast::{self, Fallback, ResolvedKey};
 use crate::type_metadata::ResolvedTypeMetadata;
 use crate::{PathSegment, SdJwt, SdJwtError, VC_NEVER_DISCLOSABLE, VerifiedSdJwt, VerifyOptions};
 
@@ -119,12 +122,9 @@ pub fn verify_sd_jwt_vc(
     let key: &PublicJwk = match issuer_key {
         IssuerKey::Jwk(k) => k,
         IssuerKey::X5c => {
-            untrusted_x5c = header.x5c().map_err(SdJwtError::jose("x5c"))?;
-            let leaf = untrusted_x5c
-                .first()
-                .ok_or_else(|| SdJwtError::IssuerKey("no x5c header".into()))?;
-            resolved = PublicJwk::from_certificate_der(leaf)
-                .map_err(|e| SdJwtError::IssuerKey(e.to_string()))?;
+            let (chain, leaf_key) = key_from_x5c(header)?;
+            untrusted_x5c = chain;
+            resolved = leaf_key;
             &resolved
         }
         IssuerKey::Metadata(doc) => {
@@ -135,10 +135,90 @@ pub fn verify_sd_jwt_vc(
             &resolved
         }
     };
+    let verified = sd_jwt.verify(provider, key, &sd_jwt_options(options))?;
+    finish(verified, metadata_issuer, untrusted_x5c, options)
+}
+
+/// Parses (with `options.base.limits`) and verifies a presented SD-JWT VC in one step: the
+/// same checks, result and errors as [`verify_sd_jwt_vc`] of [`SdJwt::parse`], which it
+/// falls back to for the JSON serialization, issuer metadata keys and anything unusual. The
+/// usual compact form is read without building `Value`s for what is only checked (see
+/// [`SdJwt::parse_and_verify`]).
+pub fn verify_sd_jwt_vc_text(
+    text: &str,
+    provider: &CryptoProvider,
+    issuer_key: IssuerKey<'_>,
+    options: &VcVerifyOptions<'_>,
+) -> Result<VerifiedSdJwtVc, SdJwtError> {
+    match verify_fast(text, provider, issuer_key, options) {
+        Ok(result) => result,
+        Err(Fallback) => verify_sd_jwt_vc(
+            SdJwt::parse(text, options.base.limits)?,
+            provider,
+            issuer_key,
+            options,
+        ),
+    }
+}
+
+/// [`verify_sd_jwt_vc_text`] without its fallback.
+pub(crate) fn verify_fast(
+    text: &str,
+    provider: &CryptoProvider,
+    issuer_key: IssuerKey<'_>,
+    options: &VcVerifyOptions<'_>,
+) -> Result<Result<VerifiedSdJwtVc, SdJwtError>, Fallback> {
+    let outcome = match issuer_key {
+        IssuerKey::Metadata(_) => return Err(Fallback),
+        IssuerKey::Jwk(k) => fast::verify_compact(text, provider, &sd_jwt_options(options), |h| {
+            check_typ(h, options.accept_legacy_typ)?;
+            Ok(ResolvedKey {
+                key: Cow::Borrowed(k),
+                untrusted_x5c: Vec::new(),
+            })
+        }),
+        IssuerKey::X5c => fast::verify_compact(text, provider, &sd_jwt_options(options), |h| {
+            check_typ(h, options.accept_legacy_typ)?;
+            let (untrusted_x5c, key) = key_from_x5c(h)?;
+            Ok(ResolvedKey {
+                key: Cow::Owned(key),
+                untrusted_x5c,
+            })
+        }),
+    }?;
+    Ok(
+        outcome
+            .and_then(|(verified, untrusted_x5c)| finish(verified, None, untrusted_x5c, options)),
+    )
+}
+
+/// The SD-JWT policy inside a VC policy: `typ` is checked by the VC layer, and claim records
+/// are needed when Type Metadata rules apply.
+fn sd_jwt_options<'a>(options: &VcVerifyOptions<'a>) -> VerifyOptions<'a> {
     let mut base = options.base;
     base.typ = None;
     base.record_claims = base.record_claims || options.type_metadata.is_some();
-    let verified = sd_jwt.verify(provider, key, &base)?;
+    base
+}
+
+/// The `x5c` chain (untrusted) and the public key of its leaf.
+fn key_from_x5c(header: &JwsHeader) -> Result<(Vec<Vec<u8>>, PublicJwk), SdJwtError> {
+    let chain = header.x5c().map_err(SdJwtError::jose("x5c"))?;
+    let leaf = chain
+        .first()
+        .ok_or_else(|| SdJwtError::IssuerKey("no x5c header".into()))?;
+    let key =
+        PublicJwk::from_certificate_der(leaf).map_err(|e| SdJwtError::IssuerKey(e.to_string()))?;
+    Ok((chain, key))
+}
+
+/// The SD-JWT VC rules on a verified SD-JWT.
+fn finish(
+    verified: VerifiedSdJwt,
+    metadata_issuer: Option<String>,
+    untrusted_x5c: Vec<Vec<u8>>,
+    options: &VcVerifyOptions<'_>,
+) -> Result<VerifiedSdJwtVc, SdJwtError> {
     for path in verified.disclosed_paths() {
         if let Some(PathSegment::Key(first)) = path.0.first()
             && VC_NEVER_DISCLOSABLE.contains(&first.as_str())

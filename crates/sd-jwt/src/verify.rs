@@ -8,7 +8,10 @@ use kakehashi_jose::{
 };
 use serde_json::{Map, Value};
 
+use std::borrow::Cow;
+
 use crate::decode::{ClaimRecord, process, take_sd_alg};
+use crate::fast::{self, Fallback, ResolvedKey};
 use crate::kb_claims::{KbClaims, Member};
 use crate::present::cnf_jwk;
 use crate::{ClaimPath, Limits, SdJwt, SdJwtError};
@@ -91,13 +94,13 @@ pub struct VerifiedKeyBinding {
 /// required) Key Binding were checked. Only [`SdJwt::verify`] builds one.
 #[derive(Debug, Clone)]
 pub struct VerifiedSdJwt {
-    header: JwsHeader,
-    claims: Map<String, Value>,
-    issuer_key: PublicJwk,
-    hash: HashAlgorithm,
-    disclosed: Vec<ClaimPath>,
-    records: Option<Vec<ClaimRecord>>,
-    key_binding: Option<VerifiedKeyBinding>,
+    pub(crate) header: JwsHeader,
+    pub(crate) claims: Map<String, Value>,
+    pub(crate) issuer_key: PublicJwk,
+    pub(crate) hash: HashAlgorithm,
+    pub(crate) disclosed: Vec<ClaimPath>,
+    pub(crate) records: Option<Vec<ClaimRecord>>,
+    pub(crate) key_binding: Option<VerifiedKeyBinding>,
 }
 
 impl VerifiedSdJwt {
@@ -143,6 +146,42 @@ impl VerifiedSdJwt {
 }
 
 impl SdJwt {
+    /// Parses (with `options.limits`) and verifies in one step: the same checks, result and
+    /// errors as [`SdJwt::parse`] followed by [`SdJwt::verify`], which it falls back to for
+    /// anything but the usual compact form. That form is read without building `Value`s for
+    /// what is only checked (digests, salts, array placeholders), which is most of the work
+    /// besides the two signatures.
+    pub fn parse_and_verify(
+        text: &str,
+        provider: &CryptoProvider,
+        issuer_key: &PublicJwk,
+        options: &VerifyOptions<'_>,
+    ) -> Result<VerifiedSdJwt, SdJwtError> {
+        match Self::verify_fast(text, provider, issuer_key, options) {
+            Ok(result) => result,
+            Err(Fallback) => {
+                SdJwt::parse(text, options.limits)?.verify(provider, issuer_key, options)
+            }
+        }
+    }
+
+    /// [`SdJwt::parse_and_verify`] without its fallback.
+    pub(crate) fn verify_fast(
+        text: &str,
+        provider: &CryptoProvider,
+        issuer_key: &PublicJwk,
+        options: &VerifyOptions<'_>,
+    ) -> Result<Result<VerifiedSdJwt, SdJwtError>, Fallback> {
+        let resolve = |_: &JwsHeader| {
+            Ok(ResolvedKey {
+                key: Cow::Borrowed(issuer_key),
+                untrusted_x5c: Vec::new(),
+            })
+        };
+        fast::verify_compact(text, provider, options, resolve)
+            .map(|result| result.map(|(verified, _)| verified))
+    }
+
     /// Verifies with the issuer's public key (already resolved and trusted by the caller).
     ///
     /// Steps: issuer signature (any signature of a general JSON serialization made with
@@ -256,7 +295,7 @@ impl SdJwt {
     }
 }
 
-fn verify_kb(
+pub(crate) fn verify_kb(
     provider: &CryptoProvider,
     kb: &str,
     expected_sd_hash: &Digest,

@@ -4,12 +4,13 @@
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use kakehashi_core::{UnixTime, b64};
-use kakehashi_crypto::{CryptoError, HashAlgorithm, SignatureAlgorithm, Signer};
+use kakehashi_crypto::{CryptoError, CryptoProvider, HashAlgorithm, SignatureAlgorithm, Signer};
 use kakehashi_crypto_aws_lc::{SoftwareSigner, provider};
 use kakehashi_jose::{JoseError, sign_compact};
 use kakehashi_sd_jwt::{
     ClaimPath, Disclosure, IssuerKey, JsonStyle, KbJwtClaims, KeyBinding, Limits, SdJwt,
-    SdJwtBuilder, SdJwtError, Selection, VcVerifyOptions, VerifyOptions, verify_sd_jwt_vc,
+    SdJwtBuilder, SdJwtError, Selection, VcVerifyOptions, VerifiedSdJwtVc, VerifyOptions,
+    verify_sd_jwt_vc, verify_sd_jwt_vc_text,
 };
 use serde_json::{Map, Value, json};
 
@@ -94,14 +95,24 @@ fn presentation(f: &Fixture, paths: &[&str]) -> SdJwt {
         .unwrap()
 }
 
+/// Verifies through both entry points, which must agree: `parse` + `verify`, and the
+/// one-step `parse_and_verify` (whose fast path must give the same result or error, claim
+/// order included, whenever it takes the input rather than falling back).
 fn verify(
     text: &str,
     f: &Fixture,
     options: &VerifyOptions<'_>,
 ) -> Result<Map<String, Value>, SdJwtError> {
-    SdJwt::parse(text, L)?
-        .verify(&provider(), f.issuer.public_jwk(), options)
-        .map(|v| v.into_claims())
+    let (p, key) = (provider(), f.issuer.public_jwk());
+    if let Err(diff) = kakehashi_sd_jwt::testing::compare_sd_jwt(text, &p, key, options) {
+        panic!("fast and general paths differ:\n{diff}");
+    }
+    let one_step = SdJwt::parse_and_verify(text, &p, key, options).map(|v| v.into_claims());
+    let two_step = SdJwt::parse(text, options.limits)
+        .and_then(|s| s.verify(&p, key, options))
+        .map(|v| v.into_claims());
+    assert_eq!(one_step, two_step);
+    one_step
 }
 
 #[test]
@@ -319,6 +330,23 @@ fn issuer_side_tampering() {
 }
 
 /// Signs an arbitrary payload so structural rules can be tested behind a valid signature.
+/// `verify_sd_jwt_vc` through both entry points, which must agree (see [`verify`]).
+fn verify_vc(
+    text: &str,
+    p: &CryptoProvider,
+    key: IssuerKey<'_>,
+    options: &VcVerifyOptions<'_>,
+) -> Result<VerifiedSdJwtVc, SdJwtError> {
+    if let Err(diff) = kakehashi_sd_jwt::testing::compare_sd_jwt_vc(text, p, key, options) {
+        panic!("fast and general paths differ:\n{diff}");
+    }
+    let one_step = verify_sd_jwt_vc_text(text, p, key, options);
+    let two_step =
+        SdJwt::parse(text, options.base.limits).and_then(|s| verify_sd_jwt_vc(s, p, key, options));
+    assert_eq!(format!("{one_step:?}"), format!("{two_step:?}"));
+    one_step
+}
+
 fn signed(issuer: &SoftwareSigner, payload: Value, disclosures: &[&Disclosure]) -> String {
     let jwt = sign_compact(Map::new(), payload.to_string().as_bytes(), issuer).unwrap();
     let mut out = format!("{jwt}~");
@@ -350,6 +378,17 @@ fn structural_rules_behind_a_valid_signature() {
         run(json!({"_sd": [dg(&a)], "x": {"_sd": [dg(&a)]}}), &[&a]),
         Err(SdJwtError::DuplicateDigest(_))
     ));
+    // The same digest twice with no Disclosure behind it (a repeated decoy) too.
+    for payload in [
+        json!({"_sd": [dg(&b), dg(&b)]}),
+        json!({"l": [{"...": dg(&b)}, {"...": dg(&b)}]}),
+        json!({"_sd": [dg(&b)], "x": [{"...": dg(&b)}]}),
+    ] {
+        assert!(matches!(
+            run(payload, &[]),
+            Err(SdJwtError::DuplicateDigest(_))
+        ));
+    }
     assert_eq!(
         run(json!({"_sd": [dg(&a)], "a": 1}), &[&a]),
         Err(SdJwtError::ClaimNameCollision("a".into()))
@@ -549,13 +588,7 @@ fn sd_jwt_vc_rules() {
         .unwrap()
         .to_compact();
     let options = VcVerifyOptions::new(required());
-    let v = verify_sd_jwt_vc(
-        SdJwt::parse(&text, L).unwrap(),
-        &p,
-        IssuerKey::X5c,
-        &options,
-    )
-    .unwrap();
+    let v = verify_vc(&text, &p, IssuerKey::X5c, &options).unwrap();
     assert_eq!(v.untrusted_x5c(), &chain[..]);
     assert_eq!(v.vct(), "https://credentials.example/degree");
     assert_eq!(v.status().unwrap()["status_list"]["idx"], 3);
@@ -574,8 +607,8 @@ fn sd_jwt_vc_rules() {
         let s = SdJwtBuilder::sd_jwt_vc(c, "https://credentials.example/degree")
             .issue(&p, &issuer_key, &mut fill)
             .unwrap();
-        let r = verify_sd_jwt_vc(
-            s,
+        let r = verify_vc(
+            &s.to_compact(),
             &p,
             IssuerKey::Jwk(issuer_key.public_jwk()),
             &VcVerifyOptions::new(VerifyOptions::new(NOW)),
@@ -588,23 +621,13 @@ fn sd_jwt_vc_rules() {
     // Issuer metadata: issuer must match iss.
     let meta = json!({"issuer": "https://other.example", "jwks": {"keys": [issuer.public_jwk().to_json()]}});
     assert!(matches!(
-        verify_sd_jwt_vc(
-            SdJwt::parse(&text, L).unwrap(),
-            &p,
-            IssuerKey::Metadata(&meta),
-            &options
-        ),
+        verify_vc(&text, &p, IssuerKey::Metadata(&meta), &options),
         Err(SdJwtError::IssuerMismatch { .. })
     ));
     let uri_only =
         json!({"issuer": "https://issuer.example", "jwks_uri": "https://issuer.example/jwks"});
     assert!(matches!(
-        verify_sd_jwt_vc(
-            SdJwt::parse(&text, L).unwrap(),
-            &p,
-            IssuerKey::Metadata(&uri_only),
-            &options
-        ),
+        verify_vc(&text, &p, IssuerKey::Metadata(&uri_only), &options),
         Err(SdJwtError::IssuerKey(_))
     ));
     // Legacy typ only when asked; a selectively disclosed `exp` is refused.
@@ -618,7 +641,7 @@ fn sd_jwt_vc_rules() {
     let strict = VcVerifyOptions::new(VerifyOptions::new(NOW));
     let key = IssuerKey::Jwk(issuer_key.public_jwk());
     assert!(matches!(
-        verify_sd_jwt_vc(SdJwt::parse(&legacy_text, L).unwrap(), &p, key, &strict),
+        verify_vc(&legacy_text, &p, key, &strict),
         Err(SdJwtError::Jose {
             source: JoseError::WrongType { .. },
             ..
@@ -629,13 +652,13 @@ fn sd_jwt_vc_rules() {
         ..strict
     };
     assert_eq!(
-        verify_sd_jwt_vc(SdJwt::parse(&legacy_text, L).unwrap(), &p, key, &lenient).unwrap_err(),
+        verify_vc(&legacy_text, &p, key, &lenient).unwrap_err(),
         SdJwtError::ForbiddenDisclosure("exp".into())
     );
     // Without the `exp` disclosure the credential is fine except that it has no vct.
     legacy_text = format!("{}~", legacy.issuer_jwt());
     assert_eq!(
-        verify_sd_jwt_vc(SdJwt::parse(&legacy_text, L).unwrap(), &p, key, &lenient).unwrap_err(),
+        verify_vc(&legacy_text, &p, key, &lenient).unwrap_err(),
         SdJwtError::VcClaim("vct")
     );
 }

@@ -162,6 +162,35 @@ proptest! {
         let want = expected(&root, &mut Vec::new(), &concealed, &disclosed);
         prop_assert_eq!(Value::Object(got), want);
         prop_assert_eq!(verified.disclosed_paths().len(), disclosed.len());
+        // The one-step verifier's fast path takes every compact form and agrees exactly
+        // (claim order, disclosed paths, records) with parse + verify; it also agrees on the
+        // presentation with one Disclosure dropped or repeated, and on a changed nonce.
+        let mut recording = options;
+        recording.record_claims = true;
+        for o in [&options, &recording] {
+            let taken = kakehashi_sd_jwt::testing::compare_sd_jwt(&text, &p, issuer.public_jwk(), o);
+            prop_assert_eq!(taken, Ok(!json));
+        }
+        if !json {
+            let ds: Vec<&str> = presentation.disclosures().iter().map(|d| d.encoded()).collect();
+            let kb = text.rsplit('~').next().unwrap_or_default();
+            for i in 0..ds.len() {
+                let mut dropped = ds.clone();
+                dropped.remove(i);
+                let mut repeated = ds.clone();
+                repeated.push(ds[i]);
+                for list in [dropped, repeated] {
+                    let t = format!("{}~{}~{kb}", presentation.issuer_jwt(), list.iter().map(|d| format!("{d}~")).collect::<String>().trim_end_matches('~'));
+                    let t = if list.is_empty() { format!("{}~{kb}", presentation.issuer_jwt()) } else { t };
+                    prop_assert!(kakehashi_sd_jwt::testing::compare_sd_jwt(&t, &p, issuer.public_jwk(), &options).is_ok());
+                }
+            }
+            let mut other_nonce = options;
+            other_nonce.key_binding = KeyBinding::Required { nonce: "other", audience: "aud" };
+            prop_assert!(kakehashi_sd_jwt::testing::compare_sd_jwt(&text, &p, issuer.public_jwk(), &other_nonce).is_ok());
+            let one_step = SdJwt::parse_and_verify(&text, &p, issuer.public_jwk(), &other_nonce);
+            prop_assert_eq!(one_step.err(), Some(if bind { kakehashi_sd_jwt::SdJwtError::KbJwtNonceMismatch } else { kakehashi_sd_jwt::SdJwtError::KbJwtMissing }));
+        }
     }
 
     #[test]

@@ -191,6 +191,27 @@ fn run_case(dir: &Path, log: &mut Vec<String>) -> Result<(), SdJwtError> {
         assert_eq!(got.audience, kb["aud"].as_str().unwrap());
     }
     log.push("vector presentation verified".into());
+    // The one-step verifier agrees with parse + verify, result and claim order, and its fast
+    // path takes every compact vector.
+    for (text, o) in [
+        (&presentation_text, &options),
+        (&vector_issuance, &VerifyOptions::new(now)),
+    ] {
+        let compact = !text.trim_start().starts_with('{');
+        let taken = kakehashi_sd_jwt::testing::compare_sd_jwt(text, &p, &public(issuer_keys[0]), o);
+        assert_eq!(taken, Ok(compact), "{}", dir.display());
+        let one_step = SdJwt::parse_and_verify(text, &p, &public(issuer_keys[0]), o)?;
+        assert_eq!(
+            serde_json::to_string(one_step.claims()).unwrap(),
+            serde_json::to_string(
+                SdJwt::parse(text, limits)?
+                    .verify(&p, &public(issuer_keys[0]), o)?
+                    .claims()
+            )
+            .unwrap()
+        );
+    }
+    log.push("one-step verifier agrees".into());
 
     // 4. Re-create the presentation by claim path and verify it.
     let decoded = issued.decode(&p, limits)?;
@@ -250,6 +271,13 @@ fn run_case(dir: &Path, log: &mut Vec<String>) -> Result<(), SdJwtError> {
             )?;
             assert_eq!(vc.claims(), &expected);
             assert!(!vc.vct().is_empty());
+            let one_step = kakehashi_sd_jwt::verify_sd_jwt_vc_text(
+                &presentation_text,
+                &p,
+                issuer_key,
+                &VcVerifyOptions::new(options),
+            )?;
+            assert_eq!(format!("{one_step:?}"), format!("{vc:?}"));
         }
         log.push("SD-JWT VC verified (key and issuer metadata)".into());
     }
