@@ -23,6 +23,10 @@ use kakehashi_bench::{CLIENT_ID, NONCE, Scenario, VcJwt, fixture_time};
 use kakehashi_crypto::{CryptoError, CryptoProvider, PublicJwk, SignatureAlgorithm};
 use serde_json::Value;
 
+/// The allocator the `kakehashi` binary runs with, so the numbers are what it runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {

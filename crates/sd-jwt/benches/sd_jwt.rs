@@ -17,6 +17,10 @@ use kakehashi_sd_jwt::{
 };
 use serde_json::{Map, Value, json};
 
+/// The allocator the `kakehashi` binary runs with, so the bench measures what it runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const NOW: UnixTime = UnixTime(1_800_000_000);
 
 fn claims() -> Map<String, Value> {

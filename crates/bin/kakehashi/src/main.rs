@@ -9,6 +9,11 @@ use clap::{Parser, Subcommand};
 
 mod cmd;
 
+/// mimalloc: the servers and the verifier make many short-lived allocations per request,
+/// where its thread-local free lists beat glibc malloc (BENCHMARKS.md, SD-JWT VC).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "kakehashi",
