@@ -147,6 +147,8 @@ fn run(o: &RunOptions) -> anyhow::Result<String> {
     let counting = CryptoProvider {
         name: "aws-lc-rs, counting",
         verify: counting_verify,
+        // Every check through `counting_verify`, the fused sd_hash path included.
+        verify_and_digest: None,
         ..kakehashi_crypto_aws_lc::provider()
     };
     let provider_verifies = {

@@ -34,6 +34,7 @@ pub fn provider() -> CryptoProvider {
         verify,
         digest: hash,
         digest_parts: hash_parts,
+        verify_and_digest: Some(verify_and_digest),
     }
 }
 
@@ -82,6 +83,41 @@ fn verify(
     UnparsedPublicKey::new(alg, &public)
         .verify(message, sig)
         .map_err(|_| CryptoError::BadSignature)
+}
+
+/// ECDSA over a digest taken once: the context that hashed `message` for the signature goes on
+/// to hash `rest` (SD-JWT's `sd_hash` input is the signed JWT followed by its Disclosures).
+/// Other algorithm pairs verify and hash separately.
+fn verify_and_digest(
+    algorithm: SignatureAlgorithm,
+    key: &PublicJwk,
+    message: &[u8],
+    sig: &[u8],
+    hash: HashAlgorithm,
+    rest: &[&[u8]],
+) -> Result<Digest, CryptoError> {
+    let ecdsa: &'static signature::EcdsaVerificationAlgorithm = match (algorithm, hash) {
+        (SignatureAlgorithm::Es256, HashAlgorithm::Sha256) => &ECDSA_P256_SHA256_FIXED,
+        (SignatureAlgorithm::Es384, HashAlgorithm::Sha384) => &ECDSA_P384_SHA384_FIXED,
+        _ => {
+            verify(algorithm, key, message, sig)?;
+            let mut parts = Vec::with_capacity(1 + rest.len());
+            parts.push(message);
+            parts.extend_from_slice(rest);
+            return Ok(hash_parts(hash, &parts));
+        }
+    };
+    let mut context = digest::Context::new(digest_algorithm(hash));
+    context.update(message);
+    let signed = context.clone().finish();
+    let public = key.public_key_bytes();
+    UnparsedPublicKey::new(ecdsa, &public)
+        .verify_digest(&signed, sig)
+        .map_err(|_| CryptoError::BadSignature)?;
+    for part in rest {
+        context.update(part);
+    }
+    Ok(Digest::new(context.finish().as_ref()).unwrap_or_default())
 }
 
 fn digest_algorithm(algorithm: HashAlgorithm) -> &'static digest::Algorithm {
@@ -303,6 +339,85 @@ impl Signer for SoftwareSigner {
 mod tests {
     use super::*;
     use kakehashi_crypto::SealKey;
+
+    #[test]
+    fn verify_and_digest_equals_verify_then_digest() {
+        let p = provider();
+        let message = b"eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0";
+        let rest: [&[u8]; 3] = [b".c2ln~", b"WyJzIiwiYSIsMV0", b"~"];
+        let joined = [&message[..], rest[0], rest[1], rest[2]].concat();
+        for alg in [
+            SignatureAlgorithm::Es256,
+            SignatureAlgorithm::Es384,
+            SignatureAlgorithm::EdDsa,
+        ] {
+            let signer = SoftwareSigner::generate(alg).unwrap();
+            let sig = signer.sign(message).unwrap();
+            for hash in [
+                HashAlgorithm::Sha256,
+                HashAlgorithm::Sha384,
+                HashAlgorithm::Sha512,
+            ] {
+                let fused = p
+                    .verify_signature_and_digest(
+                        alg,
+                        signer.public_jwk(),
+                        message,
+                        &sig,
+                        hash,
+                        &rest,
+                    )
+                    .unwrap();
+                assert_eq!(
+                    fused,
+                    (p.digest_parts)(hash, &[&joined]),
+                    "{alg:?} {hash:?}"
+                );
+                let mut bad = sig.clone();
+                bad[3] ^= 1;
+                assert_eq!(
+                    p.verify_signature_and_digest(
+                        alg,
+                        signer.public_jwk(),
+                        message,
+                        &bad,
+                        hash,
+                        &rest
+                    ),
+                    Err(CryptoError::BadSignature),
+                    "{alg:?} {hash:?}"
+                );
+                assert_eq!(
+                    p.verify_signature_and_digest(
+                        alg,
+                        signer.public_jwk(),
+                        b"other",
+                        &sig,
+                        hash,
+                        &rest
+                    ),
+                    Err(CryptoError::BadSignature),
+                    "{alg:?} {hash:?}"
+                );
+                // Without the backend's fused function: the same answers.
+                let plain = CryptoProvider {
+                    verify_and_digest: None,
+                    ..provider()
+                };
+                assert_eq!(
+                    plain.verify_signature_and_digest(
+                        alg,
+                        signer.public_jwk(),
+                        message,
+                        &sig,
+                        hash,
+                        &rest
+                    ),
+                    Ok(fused)
+                );
+            }
+        }
+    }
 
     #[test]
     fn digest_parts_equals_digest_of_the_joined_input() {

@@ -21,6 +21,23 @@ pub struct CryptoProvider {
     /// stack buffer: SD-JWT hashes `<JWT>~<D1>~...~` for `sd_hash` and every Disclosure on
     /// each verification, where a joined copy and a heap digest were measurable.
     pub digest_parts: fn(HashAlgorithm, &[&[u8]]) -> Digest,
+    /// Optional: verifies like `verify`, then returns the digest of the message followed by
+    /// `rest` (the last argument), hashing the message once when the signature's own hash is
+    /// the one asked for. SD-JWT's `sd_hash` input begins with the Issuer-signed JWT's signing
+    /// input, which the signature check hashes anyway. `None`: `verify` then `digest_parts`.
+    /// A provider that replaces `verify` (a test stub, a counting wrapper) must set this to
+    /// `None` or replace it too, or its `verify` would be bypassed here.
+    #[allow(clippy::type_complexity)]
+    pub verify_and_digest: Option<
+        fn(
+            SignatureAlgorithm,
+            &PublicJwk,
+            &[u8],
+            &[u8],
+            HashAlgorithm,
+            &[&[u8]],
+        ) -> Result<Digest, CryptoError>,
+    >,
 }
 
 /// A digest of at most 64 bytes (SHA-512), held inline. The default is empty.
@@ -104,6 +121,40 @@ impl CryptoProvider {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), CryptoError> {
+        self.check_signature_inputs(algorithm, key, signature)?;
+        (self.verify)(algorithm, key, message, signature)
+    }
+
+    /// [`CryptoProvider::verify_signature`], then the `hash` digest of `message` followed by
+    /// `rest`, through the backend's `verify_and_digest` when it has one.
+    pub fn verify_signature_and_digest(
+        &self,
+        algorithm: SignatureAlgorithm,
+        key: &PublicJwk,
+        message: &[u8],
+        signature: &[u8],
+        hash: HashAlgorithm,
+        rest: &[&[u8]],
+    ) -> Result<Digest, CryptoError> {
+        self.check_signature_inputs(algorithm, key, signature)?;
+        if let Some(fused) = self.verify_and_digest {
+            return fused(algorithm, key, message, signature, hash, rest);
+        }
+        (self.verify)(algorithm, key, message, signature)?;
+        let mut parts = Vec::with_capacity(1 + rest.len());
+        parts.push(message);
+        parts.extend_from_slice(rest);
+        Ok((self.digest_parts)(hash, &parts))
+    }
+
+    /// The checks made before any signature verification: the algorithm is allowed, fits the
+    /// key's curve (no algorithm substitution through the header), and the length is right.
+    fn check_signature_inputs(
+        &self,
+        algorithm: SignatureAlgorithm,
+        key: &PublicJwk,
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
         if !self.allowed.contains(&algorithm) {
             return Err(CryptoError::AlgorithmNotAllowed(algorithm));
         }
@@ -116,7 +167,7 @@ impl CryptoProvider {
         if signature.len() != algorithm.signature_len() {
             return Err(CryptoError::BadSignature);
         }
-        (self.verify)(algorithm, key, message, signature)
+        Ok(())
     }
 
     /// Hashes `data`.

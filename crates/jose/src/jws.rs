@@ -1,5 +1,7 @@
 use kakehashi_core::{JsonLimits, b64, json};
-use kakehashi_crypto::{CryptoProvider, PublicJwk, SignatureAlgorithm, Signer};
+use kakehashi_crypto::{
+    CryptoProvider, Digest, HashAlgorithm, PublicJwk, SignatureAlgorithm, Signer,
+};
 use serde_json::{Map, Value};
 
 use crate::JoseError;
@@ -324,6 +326,35 @@ impl UnverifiedJws {
             payload: self.payload,
             key: key.clone(),
         })
+    }
+}
+
+impl UnverifiedJws {
+    /// [`UnverifiedJws::verify`], and the `hash` digest of the signing input followed by
+    /// `rest`: SD-JWT's `sd_hash` input begins with the signing input, which the signature
+    /// check hashes anyway (see [`CryptoProvider::verify_signature_and_digest`]).
+    pub fn verify_and_digest(
+        self,
+        provider: &CryptoProvider,
+        key: &PublicJwk,
+        hash: HashAlgorithm,
+        rest: &[&[u8]],
+    ) -> Result<(VerifiedJws, Digest), JoseError> {
+        let digest = provider.verify_signature_and_digest(
+            self.header.algorithm,
+            key,
+            self.signing_input().as_bytes(),
+            &self.signature,
+            hash,
+            rest,
+        )?;
+        let verified = VerifiedJws {
+            header: self.header,
+            compact: self.compact,
+            payload: self.payload,
+            key: key.clone(),
+        };
+        Ok((verified, digest))
     }
 }
 

@@ -118,6 +118,7 @@ fn bench(c: &mut Criterion) {
     let no_signatures = CryptoProvider {
         name: "bench: signatures not checked",
         verify: |_, _, _, _| Ok(()),
+        verify_and_digest: None,
         ..provider()
     };
     g.bench_function("verify_presentation_overhead_only", |b| {

@@ -109,7 +109,27 @@ pub(crate) fn verify_compact<'k>(
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
     };
-    let verified = match jws.verify(provider, &resolved.key) {
+    // With a KB-JWT, the sd_hash input `<JWT>~<D1>~...~<DN>~` is the text before it, and
+    // begins with the signing input the signature check hashes: hashed once, for sha-256
+    // (the default `_sd_alg`, read from the payload only after the check).
+    let sd_hash_input = match kb_jwt {
+        Some(kb) => Some(text.get(..text.len() - kb.len()).ok_or(Fallback)?),
+        None => None,
+    };
+    let checked = match sd_hash_input {
+        Some(input) => {
+            let after = input.get(jws.signing_input().len()..).ok_or(Fallback)?;
+            jws.verify_and_digest(
+                provider,
+                &resolved.key,
+                HashAlgorithm::Sha256,
+                &[after.as_bytes()],
+            )
+            .map(|(v, d)| (v, Some(d)))
+        }
+        None => jws.verify(provider, &resolved.key).map(|v| (v, None)),
+    };
+    let (verified, sha256_sd_hash) = match checked {
         Ok(v) => v,
         Err(e) => return Ok(Err(SdJwtError::jose("Issuer-signed JWT")(e))),
     };
@@ -130,18 +150,10 @@ pub(crate) fn verify_compact<'k>(
         return Err(Fallback);
     };
     let hash = sd_alg(&members, options.allowed_hashes)?;
-    // The sd_hash input `<JWT>~<D1>~...~<DN>~` is the text before the KB-JWT.
-    let sd_hash = match kb_jwt {
-        Some(kb) => Some(
-            provider.digest_parts(
-                hash,
-                &[text
-                    .get(..text.len() - kb.len())
-                    .ok_or(Fallback)?
-                    .as_bytes()],
-            ),
-        ),
-        None => None,
+    let sd_hash = match (sd_hash_input, sha256_sd_hash) {
+        (Some(_), Some(d)) if hash == HashAlgorithm::Sha256 => Some(d),
+        (Some(input), _) => Some(provider.digest_parts(hash, &[input.as_bytes()])),
+        (None, _) => None,
     };
     let mut index = Vec::with_capacity(count);
     for (i, d) in encoded.iter().enumerate() {
@@ -359,16 +371,17 @@ impl<'a> Processor<'a> {
             let Some(name) = name else {
                 return Err(Fallback);
             };
-            if map.contains_key(name.as_ref()) {
+            // One lookup: a name already present (plain or disclosed before) collides.
+            let serde_json::map::Entry::Vacant(slot) = map.entry(name.as_ref()) else {
                 return Err(Fallback);
-            }
+            };
             self.check_depth(depth, sd_depth + 1)?;
-            self.path.push(Seg::Key(name.clone()));
+            self.path.push(Seg::Key(name));
             self.paths[i] = Some(self.claim_path());
             self.record(ClaimSource::Disclosed);
             let value = self.value(node, depth + 1, sd_depth + 1)?;
             self.path.pop();
-            map.insert(name.into_owned(), value);
+            slot.insert(value);
         }
         Ok(map)
     }
