@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 
 use crate::decode::{ClaimRecord, process, take_sd_alg};
+use crate::disclosure::EncodedDigest;
 use crate::fast::{self, Fallback, ResolvedKey};
 use crate::kb_claims::{KbClaims, Member};
 use crate::present::cnf_jwk;
@@ -371,8 +372,10 @@ pub(crate) fn verify_kb(
             });
         }
     }
-    let expected = b64::encode(expected_sd_hash);
-    if expected != sd_hash {
+    // Encoded on the stack and compared as text, as the digests of Disclosures are.
+    let expected = EncodedDigest::new(expected_sd_hash.as_ref())
+        .ok_or(SdJwtError::Malformed("digest longer than SHA-512"))?;
+    if expected.as_bytes() != sd_hash.as_bytes() {
         return Err(SdJwtError::SdHashMismatch);
     }
     let checks = TimeChecks {
