@@ -184,7 +184,70 @@ impl<'a> DisclosureParts<'a> {
     /// Parses a decoded Disclosure; `None` for anything but a JSON array of 2 or 3 elements.
     pub(crate) fn parse(bytes: &'a [u8]) -> Option<Self> {
         let text = std::str::from_utf8(bytes).ok()?;
-        serde_json::from_str(text).ok()
+        Self::parse_plain(text).or_else(|| serde_json::from_str(text).ok())
+    }
+
+    /// The usual text, `["<salt>", "<name>", <value>]` or `["<salt>", <value>]` with salt and
+    /// name free of escapes, read by hand: a dozen bytes of structure do not need serde's
+    /// machinery, once per Disclosure. `None` for anything else (escapes, other shapes, bad
+    /// JSON), which [`DisclosureParts::parse`] then hands to serde_json: this only ever
+    /// accepts text serde_json accepts, with the same reading.
+    fn parse_plain(text: &'a str) -> Option<Self> {
+        let inner = trim(text).strip_prefix('[')?.strip_suffix(']')?;
+        let (salt, rest) = plain_string(trim(inner))?;
+        let rest = trim(trim(rest).strip_prefix(',')?);
+        let salt = Node::String(Cow::Borrowed(salt));
+        let Some((second, after)) = plain_string(rest) else {
+            // `[salt, value]` with a value that is not a plain string.
+            return Some(Self {
+                salt,
+                name: None,
+                value: value(rest)?,
+            });
+        };
+        let after = trim(after);
+        if after.is_empty() {
+            return Some(Self {
+                salt,
+                name: None,
+                value: Node::String(Cow::Borrowed(second)),
+            });
+        }
+        Some(Self {
+            salt,
+            name: Some(Node::String(Cow::Borrowed(second))),
+            value: value(trim(after.strip_prefix(',')?))?,
+        })
+    }
+}
+
+/// JSON's insignificant whitespace (RFC 8259 section 2), not Unicode's.
+fn trim(text: &str) -> &str {
+    text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+}
+
+/// A string token without escapes at the start of `text`: its content and the text after it.
+/// `None` if `text` does not start with `"`, or the string has an escape or a control
+/// character (which serde_json refuses unescaped) before its closing quote.
+fn plain_string(text: &str) -> Option<(&str, &str)> {
+    let body = text.strip_prefix('"')?;
+    // UTF-8 continuation and lead bytes are all >= 0x80, so a byte scan is exact.
+    let end = body
+        .bytes()
+        .position(|b| b == b'"' || b == b'\\' || b < 0x20)?;
+    match body.as_bytes().get(end) {
+        Some(b'"') => Some((body.get(..end)?, body.get(end + 1..)?)),
+        _ => None,
+    }
+}
+
+/// One complete JSON value filling `text`: a plain string read in place, anything else by
+/// serde_json.
+fn value(text: &str) -> Option<Node<'_>> {
+    match plain_string(text) {
+        Some((s, "")) => Some(Node::String(Cow::Borrowed(s))),
+        Some(_) => None,
+        None => serde_json::from_str(text).ok(),
     }
 }
 
@@ -277,6 +340,66 @@ mod tests {
     fn not_json_is_none() {
         for bad in [&b"{"[..], b"[1,]", b"\"\xff\"", b"1 2", b"{\"a\":1}x"] {
             assert!(Node::parse(bad).is_none());
+        }
+    }
+
+    /// The hand reader takes only what serde_json takes, and reads it the same way.
+    #[test]
+    fn plain_disclosures_read_as_serde_json_reads_them() {
+        let texts = [
+            r#"["s","n","v"]"#,
+            r#"["s", "n", "v"]"#,
+            " \t[ \"s\" ,\r\n\"n\" , \"v\" ]\n",
+            r#"["s","n",1]"#,
+            r#"["s","n",-0.5e3]"#,
+            r#"["s","n",{"a":"]","b":[1,{"c":null}]}]"#,
+            r#"["s","n",[1,"x"]]"#,
+            r#"["s","n",true]"#,
+            r#"["s","v"]"#,
+            r#"["s",["v"]]"#,
+            r#"["s",{"k":1}]"#,
+            r#"["s","n","é ü 漢字"]"#,
+            r#"["","",""]"#,
+            r#"["s","n","a\"b"]"#,
+            r#"["s\u0041","n","v"]"#,
+            r#"["s","n\n","v"]"#,
+            r#"["s","n","v","w"]"#,
+            r#"["s","n",]"#,
+            r#"["s",,"v"]"#,
+            r#"["s","n" "v"]"#,
+            r#"["s","n","v"]]"#,
+            r#"[["s"],"n","v"]"#,
+            r#"["s","n",1 2]"#,
+            r#"["s","n","v"] x"#,
+            "[\"s\",\"n\",\"\u{1}\"]",
+            "[\"s\u{a0}\",\"n\",\"v\"]",
+            "\u{a0}[\"s\",\"n\",\"v\"]",
+            r#"["s"]"#,
+            r#"[]"#,
+            r#"{"s":1}"#,
+            r#""s""#,
+        ];
+        for text in texts {
+            let plain = DisclosureParts::parse_plain(text);
+            let serde: Option<DisclosureParts<'_>> = serde_json::from_str(text).ok();
+            match (&plain, &serde) {
+                (Some(p), Some(s)) => {
+                    assert_eq!(p.salt, s.salt, "{text}");
+                    assert_eq!(p.name, s.name, "{text}");
+                    assert_eq!(p.value, s.value, "{text}");
+                }
+                (Some(_), None) => panic!("the hand reader took what serde_json refuses: {text}"),
+                (None, _) => {}
+            }
+        }
+        // The usual shapes are taken by the hand reader.
+        for text in [
+            r#"["s","n","v"]"#,
+            r#"["s", "n", {"a": 1}]"#,
+            r#"["s",[1]]"#,
+            r#"["s","v"]"#,
+        ] {
+            assert!(DisclosureParts::parse_plain(text).is_some(), "{text}");
         }
     }
 
