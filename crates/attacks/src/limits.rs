@@ -6,7 +6,7 @@ use kakehashi_core::json::{JsonLimits, parse_limited};
 use kakehashi_core::{UnixTime, b64};
 use kakehashi_crypto::{SignatureAlgorithm, Signer as _};
 use kakehashi_crypto_aws_lc::{SoftwareSigner, provider};
-use kakehashi_sd_jwt::{Limits, SdJwt, VerifyOptions};
+use kakehashi_sd_jwt::{SdJwt, VerifyOptions};
 use kakehashi_status_list::{VerifyOptions as StatusOptions, verify_status_list_token};
 use serde_json::{Map, json};
 
@@ -44,18 +44,17 @@ pub fn run() -> Result<Vec<Outcome>, SetupError> {
         Attack {
             name: "Deeply nested claims in a signed SD-JWT",
             threat: "stack exhaustion behind a valid signature",
-            target: "kakehashi-sd-jwt `SdJwt::parse` / `verify`",
+            target: "kakehashi-sd-jwt `SdJwt::parse_and_verify`",
             sent: "issuer-signed JWT with a claim nested 10,000 arrays deep",
             expected: "Jose { context: \"Issuer-signed JWT\", source: Json { part: \"payload\", source: TooDeep { limit: 32 } } }",
         },
-        SdJwt::parse(&format!("{jwt}~"), Limits::DEFAULT).and_then(|s| {
-            s.verify(
-                &provider(),
-                issuer.public_jwk(),
-                &VerifyOptions::new(UnixTime(1_800_000_000)),
-            )
-            .map(|_| ())
-        }),
+        SdJwt::parse_and_verify(
+            &format!("{jwt}~"),
+            &provider(),
+            issuer.public_jwk(),
+            &VerifyOptions::new(UnixTime(1_800_000_000)),
+        )
+        .map(|_| ()),
     ));
 
     // A Token Status List whose `lst` inflates to 4 GiB, signed by the status issuer.

@@ -6,14 +6,14 @@ use kakehashi_core::{UnixTime, b64};
 use kakehashi_crypto::{HashAlgorithm, SignatureAlgorithm, Signer as _};
 use kakehashi_crypto_aws_lc::{SoftwareSigner, provider};
 use kakehashi_jose::sign_compact;
-use kakehashi_sd_jwt::{Disclosure, JsonStyle, Limits, SdJwt, SdJwtError, VerifyOptions};
+use kakehashi_sd_jwt::{Disclosure, JsonStyle, SdJwt, SdJwtError, VerifyOptions};
 use serde_json::{Map, Value, json};
 
 use crate::support::{Context as _, SetupError};
 use crate::{Attack, Outcome, refused};
 
 const NOW: UnixTime = UnixTime(1_800_000_000);
-const TARGET: &str = "kakehashi-sd-jwt `SdJwt::verify`";
+const TARGET: &str = "kakehashi-sd-jwt `SdJwt::parse_and_verify`";
 
 /// An issuer-signed JWT over `payload` followed by `disclosures` (compact serialization).
 fn signed(
@@ -30,10 +30,15 @@ fn signed(
     Ok(out)
 }
 
+/// The entry point production verifiers call on a presentation's text (fast path included).
 fn verify(text: &str, issuer: &SoftwareSigner) -> Result<(), SdJwtError> {
-    SdJwt::parse(text, Limits::DEFAULT)?
-        .verify(&provider(), issuer.public_jwk(), &VerifyOptions::new(NOW))
-        .map(|_| ())
+    SdJwt::parse_and_verify(
+        text,
+        &provider(),
+        issuer.public_jwk(),
+        &VerifyOptions::new(NOW),
+    )
+    .map(|_| ())
 }
 
 pub fn run() -> Result<Vec<Outcome>, SetupError> {

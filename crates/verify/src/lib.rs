@@ -46,7 +46,7 @@ use kakehashi_core::{JsonLimits, UnixTime, b64};
 use kakehashi_crypto::{CryptoProvider, PublicJwk};
 use kakehashi_sd_jwt::type_metadata::ResolvedTypeMetadata;
 use kakehashi_sd_jwt::{
-    IssuerKey, KeyBinding, Limits, SdJwt, SdJwtError, VcVerifyOptions, verify_sd_jwt_vc,
+    IssuerKey, KeyBinding, Limits, SdJwt, SdJwtError, VcVerifyOptions, verify_sd_jwt_vc_text,
 };
 use kakehashi_status_list::bitstring::{
     BitstringOptions, BitstringStatusListCredential, BitstringStatusListEntry,
@@ -408,8 +408,7 @@ fn check_size(presentation: &str) -> Result<(), VerifyError> {
 }
 
 fn check_sd_jwt_vc(text: &str, ctx: &VerifierContext<'_>) -> Result<Checked, VerifyError> {
-    let sd = SdJwt::parse(text.trim(), Limits::DEFAULT)
-        .map_err(|e| VerifyError::Malformed(e.to_string()))?;
+    let text = text.trim();
     let mut base = kakehashi_sd_jwt::VerifyOptions::new(ctx.now);
     base.skew_seconds = ctx.skew_seconds;
     base.kb_max_age_seconds = ctx.max_presentation_age;
@@ -420,13 +419,19 @@ fn check_sd_jwt_vc(text: &str, ctx: &VerifierContext<'_>) -> Result<Checked, Ver
     let mut options = VcVerifyOptions::new(base);
     // Type Metadata applies to credentials of its own type only (the payload is read for its
     // `vct` only when there is metadata to apply: it is decoded again by the verification).
-    options.type_metadata = ctx.type_metadata.filter(|m| {
-        sd.unverified_payload(JsonLimits::DEFAULT)
-            .ok()
-            .is_some_and(|p| p.get("vct").and_then(Value::as_str) == Some(m.vct()))
-    });
+    options.type_metadata = ctx
+        .type_metadata
+        .filter(|m| unverified_vct(text).as_deref() == Some(m.vct()));
+    // One step, as the fast path reads the usual compact form; it gives the errors of
+    // `SdJwt::parse` + `verify_sd_jwt_vc`, and a text `SdJwt::parse` refuses is `Malformed`
+    // (re-parsed on that error path only, to tell the two apart).
     let verified =
-        verify_sd_jwt_vc(sd, ctx.provider, IssuerKey::X5c, &options).map_err(sd_jwt_error)?;
+        verify_sd_jwt_vc_text(text, ctx.provider, IssuerKey::X5c, &options).map_err(|e| {
+            match SdJwt::parse(text, Limits::DEFAULT) {
+                Err(parse) => VerifyError::Malformed(parse.to_string()),
+                Ok(_) => sd_jwt_error(e),
+            }
+        })?;
     let binding = verified
         .sd_jwt()
         .key_binding()
@@ -481,6 +486,27 @@ fn check_sd_jwt_vc(text: &str, ctx: &VerifierContext<'_>) -> Result<Checked, Ver
         chain: verified.untrusted_x5c().to_vec(),
         status,
     })
+}
+
+/// The `vct` of an SD-JWT's payload, not yet authenticated: what `SdJwt::parse` +
+/// `unverified_payload` give when the text parses (the compact form reads only its JWT).
+fn unverified_vct(text: &str) -> Option<String> {
+    let payload = if text.trim_start().starts_with('{') {
+        SdJwt::parse(text, Limits::DEFAULT)
+            .ok()?
+            .unverified_payload(JsonLimits::DEFAULT)
+            .ok()?
+    } else {
+        let (jwt, _) = text.split_once('~')?;
+        kakehashi_jose::UnverifiedJws::parse_compact_with(jwt, Limits::DEFAULT.json, &[])
+            .ok()?
+            .unverified_claims(JsonLimits::DEFAULT)
+            .ok()?
+    };
+    payload
+        .get("vct")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 /// JWT and SD-JWT VC claims that are not part of the diploma.

@@ -3,6 +3,7 @@
 
 use kakehashi_core::{JsonLimits, UnixTime};
 use kakehashi_crypto::{CryptoProvider, HashAlgorithm, PublicJwk};
+use kakehashi_jose::UnverifiedJws;
 use kakehashi_oid4vci::metadata::{CredentialConfiguration, CredentialIssuerMetadata};
 use kakehashi_oid4vci::proof::did_jwk_key;
 use kakehashi_oid4vp::CredentialFormat;
@@ -10,12 +11,26 @@ use kakehashi_oid4vp::matching::HeldCredential;
 use kakehashi_sd_jwt::type_metadata::{PathPattern, ResolvedTypeMetadata, TypeMetadata};
 use kakehashi_sd_jwt::{
     ClaimPath, IssuerKey, Limits, SdJwt, VcVerifyOptions, VerifyOptions, verify_sd_jwt_vc,
+    verify_sd_jwt_vc_text,
 };
 use kakehashi_storage::StoredCredential;
 use serde_json::{Map, Value, json};
 
 use crate::WalletError;
 use crate::http::WalletHttp;
+
+/// Whether the Issuer-signed JWT's header has `x5c`: what `SdJwt::parse(..).header()` says
+/// when the text parses, read from the compact form's JWT alone; the JSON serialization and
+/// texts whose JWT does not parse say `false` (the parsing path then decides).
+fn unverified_header_has_x5c(text: &str) -> bool {
+    if text.trim_start().starts_with('{') {
+        return false;
+    }
+    text.split_once('~').is_some_and(|(jwt, _)| {
+        UnverifiedJws::parse_compact_with(jwt, Limits::DEFAULT.json, &[])
+            .is_ok_and(|jws| jws.header().member("x5c").is_some())
+    })
+}
 
 /// The `format` of SD-JWT VCs.
 pub(crate) const SD_JWT_VC: &str = "dc+sd-jwt";
@@ -49,32 +64,46 @@ pub(crate) async fn verify_issued(
     let reject = |m: String| WalletError::CredentialRejected(m);
     match format {
         SD_JWT_VC => {
-            let sd = SdJwt::parse(text, Limits::DEFAULT).map_err(|e| reject(e.to_string()))?;
-            let has_x5c = sd.header().member("x5c").is_some();
-            let metadata_doc;
-            let key = if has_x5c {
-                IssuerKey::X5c
-            } else {
-                let payload = sd
-                    .unverified_payload(JsonLimits::DEFAULT)
-                    .map_err(|e| reject(e.to_string()))?;
-                let iss = payload
-                    .get("iss")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| reject("no x5c and no iss to find the issuer key".into()))?;
-                let url = jwt_vc_issuer_url(iss)
-                    .ok_or_else(|| reject("iss is not an https URL".into()))?;
-                let r = http.get(&url, "application/json").await?;
-                if !r.is_success() {
-                    return Err(reject(format!("JWT VC issuer metadata: HTTP {}", r.status)));
-                }
-                metadata_doc = serde_json::from_slice::<Value>(&r.body)
-                    .map_err(|e| reject(format!("JWT VC issuer metadata: {e}")))?;
-                IssuerKey::Metadata(&metadata_doc)
-            };
             let options = VcVerifyOptions::new(VerifyOptions::new(now));
-            let verified = verify_sd_jwt_vc(sd, provider, key, &options)
-                .map_err(|e| reject(format!("SD-JWT VC: {e}")))?;
+            // An `x5c` header names the key: one step, through the verify path a verifier
+            // runs. A text `SdJwt::parse` refuses keeps its parse error (re-parsed on that
+            // error path only); without `x5c`, the parsed payload's `iss` finds the key.
+            let (verified, has_x5c) = if unverified_header_has_x5c(text) {
+                let verified = verify_sd_jwt_vc_text(text, provider, IssuerKey::X5c, &options)
+                    .map_err(|e| match SdJwt::parse(text, Limits::DEFAULT) {
+                        Err(parse) => reject(parse.to_string()),
+                        Ok(_) => reject(format!("SD-JWT VC: {e}")),
+                    })?;
+                (verified, true)
+            } else {
+                let sd = SdJwt::parse(text, Limits::DEFAULT).map_err(|e| reject(e.to_string()))?;
+                let has_x5c = sd.header().member("x5c").is_some();
+                let metadata_doc;
+                // `x5c` here: the JSON serialization, which the one-step path does not take.
+                let key = if has_x5c {
+                    IssuerKey::X5c
+                } else {
+                    let payload = sd
+                        .unverified_payload(JsonLimits::DEFAULT)
+                        .map_err(|e| reject(e.to_string()))?;
+                    let iss = payload
+                        .get("iss")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| reject("no x5c and no iss to find the issuer key".into()))?;
+                    let url = jwt_vc_issuer_url(iss)
+                        .ok_or_else(|| reject("iss is not an https URL".into()))?;
+                    let r = http.get(&url, "application/json").await?;
+                    if !r.is_success() {
+                        return Err(reject(format!("JWT VC issuer metadata: HTTP {}", r.status)));
+                    }
+                    metadata_doc = serde_json::from_slice::<Value>(&r.body)
+                        .map_err(|e| reject(format!("JWT VC issuer metadata: {e}")))?;
+                    IssuerKey::Metadata(&metadata_doc)
+                };
+                let verified = verify_sd_jwt_vc(sd, provider, key, &options)
+                    .map_err(|e| reject(format!("SD-JWT VC: {e}")))?;
+                (verified, has_x5c)
+            };
             if let Some(anchors) = anchors {
                 if !has_x5c {
                     return Err(reject("issuer trust anchors configured but no x5c".into()));

@@ -15,7 +15,7 @@ use kakehashi_crypto_aws_lc::{SoftwareSigner, provider};
 use kakehashi_sd_jwt::type_metadata::{ResolvedTypeMetadata, TypeMetadata, TypeMetadataResolver};
 use kakehashi_sd_jwt::{
     ClaimPath, IssuerKey, KbJwtClaims, KeyBinding, Limits, SdJwt, SdJwtBuilder, Selection,
-    VcVerifyOptions, VerifyOptions, verify_sd_jwt_vc,
+    VcVerifyOptions, VerifyOptions, verify_sd_jwt_vc_text,
 };
 use serde_json::Value;
 
@@ -242,9 +242,7 @@ fn present(a: PresentArgs) -> anyhow::Result<ExitCode> {
     let sd_jwt = SdJwt::parse(&text, Limits::DEFAULT)?;
     if let Some(key) = &a.issuer_key {
         let options = VerifyOptions::new(now_or(a.now));
-        sd_jwt
-            .clone()
-            .verify(&p, &public_key(key)?, &options)
+        SdJwt::parse_and_verify(&text, &p, &public_key(key)?, &options)
             .context("the issued SD-JWT does not verify")?;
     }
     let decoded = sd_jwt.decode(&p, Limits::DEFAULT)?;
@@ -283,6 +281,8 @@ impl TypeMetadataResolver for Files {
 fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
     let text = read_text(a.input.as_deref())?;
     let p = provider();
+    // Parsed to choose the options (KB-JWT, key source, typ, `vct`); the verification below
+    // runs on the text, through the one-step entry point the verifier uses.
     let sd_jwt = SdJwt::parse(&text, Limits::DEFAULT)?;
     let mut options = VerifyOptions::new(now_or(a.now));
     options.kb_max_age_seconds = a.kb_max_age;
@@ -325,7 +325,9 @@ fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
                 bail!("--issuer-metadata applies to SD-JWT VCs (typ dc+sd-jwt)")
             }
         };
-        let verified = sd_jwt.verify(&p, &key, &options)?;
+        // The text is verified in one step, as the verifier does (it parsed above: the
+        // errors from here on are the verification's).
+        let verified = SdJwt::parse_and_verify(&text, &p, &key, &options)?;
         if matches!(issuer_key, IssuerKey::X5c) {
             eprintln!(
                 "warning: issuer key taken from the x5c leaf; the certificate chain is untrusted (not validated)"
@@ -361,7 +363,7 @@ fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
     let mut vc_options = VcVerifyOptions::new(options);
     vc_options.accept_legacy_typ = a.legacy_typ;
     vc_options.type_metadata = resolved.as_ref();
-    let verified = verify_sd_jwt_vc(sd_jwt, &p, issuer_key, &vc_options)?;
+    let verified = verify_sd_jwt_vc_text(&text, &p, issuer_key, &vc_options)?;
     if !verified.untrusted_x5c().is_empty() {
         eprintln!(
             "warning: issuer key taken from the x5c leaf; the certificate chain ({} certificates) is untrusted (not validated)",
