@@ -1049,3 +1049,68 @@ fn enveloped_vc_jwt(vp: &Map<String, Value>) -> Result<String, VerifyError> {
         kakehashi_vc_jose::parse_data_url(id).map_err(|e| VerifyError::Malformed(e.to_string()))?;
     Ok(enveloped.data)
 }
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use kakehashi_crypto::Signer as _;
+
+    use super::*;
+
+    /// What `check_sd_jwt_vc` read before the one-step entry point: the parsed payload's `vct`.
+    fn parsed_vct(text: &str) -> Option<String> {
+        let payload = SdJwt::parse(text, Limits::DEFAULT)
+            .ok()?
+            .unverified_payload(JsonLimits::DEFAULT)
+            .ok()?;
+        payload
+            .get("vct")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn unverified_vct_reads_what_the_parsed_payload_says() {
+        let seal = testing::eu_seal();
+        let holder = testing::holder();
+        let sd = testing::issue_eu(
+            &seal,
+            &testing::eu_diploma(),
+            holder.public_jwk(),
+            "https://status.example/1",
+            7,
+            UnixTime(1_800_000_000),
+        );
+        let compact = testing::present_eu(
+            &sd,
+            &holder,
+            &["/given_name"],
+            "x509_san_dns:verifier.example",
+            "n-0S6_WzA2Mj",
+            UnixTime(1_800_000_000),
+        );
+        let json = sd.to_json(false).to_string();
+        let (jwt, _) = compact.split_once('~').unwrap();
+        let other_payload = format!(
+            "{}.{}.{}~",
+            jwt.split('.').next().unwrap(),
+            b64::encode(br#"{"vct":"urn:other"}"#),
+            jwt.rsplit('.').next().unwrap()
+        );
+        let vct = parsed_vct(&compact);
+        assert!(vct.is_some());
+        for text in [
+            compact.as_str(),
+            json.as_str(),
+            other_payload.as_str(),
+            // Texts `SdJwt::parse` refuses: no vct (the metadata is then never applied).
+            jwt,
+            "not~an~sd-jwt",
+            "{}",
+            "",
+        ] {
+            assert_eq!(unverified_vct(text), parsed_vct(text), "{text}");
+        }
+        assert_eq!(unverified_vct(&json), vct);
+        assert_eq!(unverified_vct(&other_payload).as_deref(), Some("urn:other"));
+    }
+}
