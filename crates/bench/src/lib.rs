@@ -20,7 +20,7 @@ use kakehashi_crypto::{CryptoProvider, PublicJwk, Signer as _};
 use kakehashi_crypto_aws_lc::SoftwareSigner;
 use kakehashi_sd_jwt::{
     ClaimPath, IssuerKey, KeyBinding, Limits, SdJwt, SdJwtBuilder, SdJwtError, VcVerifyOptions,
-    VerifiedSdJwtVc, VerifyOptions, verify_sd_jwt_vc,
+    VerifiedSdJwtVc, VerifyOptions, verify_sd_jwt_vc_text,
 };
 use kakehashi_status_list::StatusListReference;
 use kakehashi_trust::{RecognitionPolicy, VerifiedTrustedList};
@@ -320,16 +320,16 @@ impl Scenario {
         Ok(list.status(&reference, NOW)? == kakehashi_status_list::StatusType::Valid)
     }
 
-    /// The bare SD-JWT VC verifier with the issuer key given (what the peers are given).
+    /// The bare SD-JWT VC verifier with the issuer key given (what the peers are given), on
+    /// the text as received: the one-step entry point the pipeline uses.
     pub fn bare(&self, presentation: &str) -> Result<VerifiedSdJwtVc, SdJwtError> {
-        let sd = SdJwt::parse(presentation, Limits::DEFAULT)?;
         let mut base = VerifyOptions::new(NOW);
         base.key_binding = KeyBinding::Required {
             nonce: NONCE,
             audience: CLIENT_ID,
         };
-        verify_sd_jwt_vc(
-            sd,
+        verify_sd_jwt_vc_text(
+            presentation,
             &self.provider,
             IssuerKey::Jwk(self.issuer_key()),
             &VcVerifyOptions::new(base),

@@ -354,7 +354,7 @@ fn run(o: &RunOptions) -> anyhow::Result<String> {
             note: String::new(),
         },
         Row {
-            name: "Kakehashi `kakehashi_sd_jwt::verify_sd_jwt_vc` (issuer key given)".into(),
+            name: "Kakehashi `kakehashi_sd_jwt::verify_sd_jwt_vc_text` (issuer key given)".into(),
             micros: bare,
             wall: wall("Kakehashi `kakehashi_sd_jwt`"),
             note: String::new(),
@@ -417,11 +417,11 @@ fn run(o: &RunOptions) -> anyhow::Result<String> {
          alone: {trust_us:.1} µs). Its own signature floor, {provider_verifies} × ES256 + \
          `evaluate`, is {own_floor:.1} µs: the pipeline is {:.2}× that. Pipeline minus these \
          two steps: {:.1} µs = {:.2}× the 2 × ES256 floor; of it the SD-JWT layer \
-         (`verify_sd_jwt_vc`) is {bare:.1} µs ({:.2}× the floor) and {:.1} µs is the verify \
+         (`verify_sd_jwt_vc_text`) is {bare:.1} µs ({:.2}× the floor) and {:.1} µs is the verify \
          crate's own work without cryptography (`x5c` leaf key extraction, academic mapping, \
          trust explanation, recognition report). With the verifier's cache (warm), the status \
          token and the chain cost their time checks and the service lookup only: {cached:.1} µs, \
-         of which {:.1} µs beyond `verify_sd_jwt_vc`.\n",
+         of which {:.1} µs beyond `verify_sd_jwt_vc_text`.\n",
         chain.len(),
         pipeline / own_floor,
         pipeline - status_us - trust_us,
@@ -455,7 +455,10 @@ fn run(o: &RunOptions) -> anyhow::Result<String> {
             "Kakehashi `verify_presentation`, warm cache",
             cached_scaling,
         ),
-        ("Kakehashi `verify_sd_jwt_vc` (key given)", bare_scaling),
+        (
+            "Kakehashi `verify_sd_jwt_vc_text` (key given)",
+            bare_scaling,
+        ),
         ("Kakehashi SD-JWT VC issuance", issue_scaling),
     ] {
         writeln!(
@@ -518,7 +521,7 @@ fn run(o: &RunOptions) -> anyhow::Result<String> {
         w,
         "| presentation verify ≥ 0.9 × the floor's rate, one core | pipeline with the verifier's \
          cache (warm) {:.2} × the rate of 2 × ES256; without cache {:.2}× ({:.2} × the rate of \
-         its own signature floor); `verify_sd_jwt_vc` alone: {:.2}× | {} |",
+         its own signature floor); `verify_sd_jwt_vc_text` alone: {:.2}× | {} |",
         rate_ratio,
         floor2 / pipeline,
         own_floor / pipeline,
