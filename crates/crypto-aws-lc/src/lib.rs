@@ -135,6 +135,12 @@ fn hash(algorithm: HashAlgorithm, data: &[u8]) -> Vec<u8> {
 }
 
 fn hash_parts(algorithm: HashAlgorithm, parts: &[&[u8]]) -> Digest {
+    // One part (each Disclosure's digest): aws-lc's one-shot hash, without the EVP context
+    // that `Context` sets up and frees on every call.
+    if let [only] = parts {
+        let out = digest::digest(digest_algorithm(algorithm), only);
+        return Digest::new(out.as_ref()).unwrap_or_default();
+    }
     let mut context = digest::Context::new(digest_algorithm(algorithm));
     for part in parts {
         context.update(part);
@@ -437,7 +443,18 @@ mod tests {
                 p.digest_parts(alg, &[]).as_ref(),
                 p.digest(alg, b"").as_slice()
             );
+            // One part takes the one-shot hash: the same digest as the context.
+            assert_eq!(p.digest_parts(alg, &[&joined]), d);
         }
+        // FIPS 180-2 appendix B.1: SHA-256("abc"), through the one-part path.
+        assert_eq!(
+            p.digest_parts(HashAlgorithm::Sha256, &[b"abc"]).as_ref(),
+            [
+                0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
+                0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61,
+                0xf2, 0x00, 0x15, 0xad
+            ]
+        );
     }
 
     #[test]
