@@ -6,7 +6,7 @@
 use kakehashi_crypto::{CryptoProvider, HashAlgorithm};
 use serde_json::{Map, Value};
 
-use crate::disclosure::EncodedDigest;
+use crate::disclosure::{EncodedDigest, find_disclosure, sort_digest_index};
 use crate::{ClaimPath, Disclosure, Limits, PathSegment, SdJwtError};
 
 /// How a claim got into the processed payload.
@@ -83,12 +83,8 @@ pub(crate) fn process(
             .ok_or(SdJwtError::Malformed("digest longer than SHA-512"))?;
         index.push((digest, i));
     }
-    index.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    if let Some(w) = index
-        .windows(2)
-        .find(|w| w[0].0.as_bytes() == w[1].0.as_bytes())
-    {
-        return Err(SdJwtError::DuplicateDisclosure(w[0].0.as_str().to_owned()));
+    if let Some(twice) = sort_digest_index(&mut index) {
+        return Err(SdJwtError::DuplicateDisclosure(twice.as_str().to_owned()));
     }
     let count = disclosures.len();
     let mut p = Processor {
@@ -146,13 +142,7 @@ impl Processor {
 
     /// Notes `digest` as seen and takes its Disclosure, if one was presented.
     fn claim_digest(&mut self, digest: String) -> Result<Option<(usize, Disclosure)>, SdJwtError> {
-        let found = self
-            .index
-            .binary_search_by(|(d, _)| d.as_bytes().cmp(digest.as_bytes()))
-            .ok()
-            .and_then(|pos| self.index.get(pos))
-            .map(|(_, i)| *i);
-        let taken = match found {
+        let taken = match find_disclosure(&self.index, &digest) {
             None => None,
             Some(i) => match self.slots.get_mut(i).and_then(Option::take) {
                 Some(d) => Some((i, d)),

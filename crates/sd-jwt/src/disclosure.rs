@@ -216,6 +216,26 @@ impl EncodedDigest {
 }
 
 /// `_sd` and `...` cannot be claim names (RFC 9901 section 7.1, step 3.3.2.2).
+/// Sorts (digest, Disclosure index) pairs for [`find_disclosure`]; returns a digest that
+/// occurs twice, if any. Binary search beats hashing for the few dozen digests of a credential
+/// and cannot be degraded by crafted inputs.
+pub(crate) fn sort_digest_index(index: &mut [(EncodedDigest, usize)]) -> Option<&EncodedDigest> {
+    index.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    index
+        .windows(2)
+        .find(|w| w[0].0.as_bytes() == w[1].0.as_bytes())
+        .map(|w| &w[0].0)
+}
+
+/// The index of the Disclosure whose digest is `digest`, in an index sorted by
+/// [`sort_digest_index`].
+pub(crate) fn find_disclosure(index: &[(EncodedDigest, usize)], digest: &str) -> Option<usize> {
+    let pos = index
+        .binary_search_by(|(d, _)| d.as_bytes().cmp(digest.as_bytes()))
+        .ok()?;
+    index.get(pos).map(|(_, i)| *i)
+}
+
 pub(crate) fn check_claim_name(name: &str) -> Result<(), SdJwtError> {
     if name == "_sd" || name == "..." {
         Err(SdJwtError::ReservedClaimName(name.to_owned()))

@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::borrowed::{DisclosureParts, Node};
 use crate::decode::{ClaimRecord, ClaimSource};
-use crate::disclosure::{EncodedDigest, check_claim_name};
+use crate::disclosure::{EncodedDigest, check_claim_name, find_disclosure, sort_digest_index};
 use crate::verify::{KeyBinding, VerifiedSdJwt, VerifyOptions, verify_kb};
 use crate::{ClaimPath, Limits, PathSegment, SdJwtError};
 
@@ -160,11 +160,7 @@ pub(crate) fn verify_compact<'k>(
         let digest = provider.digest_parts(hash, &[d.as_bytes()]);
         index.push((EncodedDigest::new(digest.as_ref()).ok_or(Fallback)?, i));
     }
-    index.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    if index
-        .windows(2)
-        .any(|w| w[0].0.as_bytes() == w[1].0.as_bytes())
-    {
+    if sort_digest_index(&mut index).is_some() {
         return Err(Fallback);
     }
     let mut p = Processor {
@@ -281,13 +277,7 @@ impl<'a> Processor<'a> {
         &mut self,
         digest: Cow<'a, str>,
     ) -> Result<Option<(usize, Option<Cow<'a, str>>, Node<'a>)>, Fallback> {
-        let found = self
-            .index
-            .binary_search_by(|(d, _)| d.as_bytes().cmp(digest.as_bytes()))
-            .ok()
-            .and_then(|pos| self.index.get(pos))
-            .map(|(_, i)| *i);
-        let taken = match found {
+        let taken = match find_disclosure(&self.index, &digest) {
             None => None,
             Some(i) => match self.slots.get_mut(i).and_then(Option::take) {
                 Some((name, node)) => Some((i, name, node)),
